@@ -1,0 +1,41 @@
+/**
+ * /dev/dri/card0: the DRM device file. Each open is a drm_file with its own
+ * syncobj handle table; ioctls dispatch to the core syncobj ioctls
+ * (drm-syncobj.ts) and to the vgpu driver's private ones (vgpu.ts). As in
+ * drm_ioctl(), an unknown request is -EINVAL, not -ENOTTY.
+ */
+import { EINVAL } from './errno';
+import { allocFile, ioctlTable, type FileOps, type KFile } from './file';
+import type { Kernel } from './kernel';
+import type { Process } from './process';
+import { SYNCOBJ_IOCTLS, syncobjFileRelease, type DrmSyncobj } from './drm-syncobj';
+import { VGPU_IOCTLS } from './vgpu';
+
+/** struct drm_file: per-open state. */
+export interface DrmFile {
+  readonly kernel: Kernel;
+  /** The process that opened it (a passed fd keeps its opener). */
+  readonly opener: Process;
+  /** syncobj_idr: handles start at 1. */
+  readonly syncobjs: Map<number, DrmSyncobj>;
+  nextHandle: number;
+}
+
+const table = ioctlTable<DrmFile>([...SYNCOBJ_IOCTLS, ...VGPU_IOCTLS]);
+
+export const drmFops: FileOps = {
+  name: 'drm',
+  ioctl(file, proc, request, arg) {
+    const desc = table.get(request);
+    if (!desc) return -EINVAL;
+    return desc.invoke(file.priv as DrmFile, proc, arg);
+  },
+  release(file) {
+    syncobjFileRelease(file.priv as DrmFile);
+  },
+};
+
+export function drmOpen(kernel: Kernel, proc: Process): KFile {
+  const priv: DrmFile = { kernel, opener: proc, syncobjs: new Map(), nextHandle: 1 };
+  return allocFile(drmFops, priv);
+}

@@ -1,0 +1,11 @@
+/**
+ * The kernel model's public surface (KERNEL-API.md): Kernel, ManualClock,
+ * every uapi constant under its Linux name, errno values, struct types.
+ */
+export { Kernel, type KernelOptions, type KernelLimits } from './kernel';
+export { ManualClock, hostClock, type Clock } from './clock';
+export { Process, type PollFd } from './process';
+export * from './uapi';
+export * from './errno';
+export type * from './uapi-structs';
+export type { KernelEvent, KernelEventType, KernelEventListener, DmaResvUsageName } from './events';

@@ -1,0 +1,194 @@
+/**
+ * A process: an fd table plus the syscalls of KERNEL-API.md (open, close,
+ * dup, ioctl, poll, exit). fds are the lowest free small integers, as
+ * Linux's alloc_fd gives them; each refers to a shared open file.
+ */
+import { EBADF, EMFILE, ENOENT, ENOTTY } from './errno';
+import { fput, getFile, type KFile, type PollTable } from './file';
+import { POLLNVAL, requestName } from './uapi';
+import type { Kernel } from './kernel';
+
+export interface PollFd {
+  fd: number;
+  events: number;
+  revents: number;
+}
+
+export class Process {
+  readonly pid: number;
+  readonly comm: string;
+  readonly kernel: Kernel;
+  private fds: (KFile | undefined)[] = [];
+  private open_count = 0;
+  private exited = false;
+
+  constructor(kernel: Kernel, pid: number, comm: string) {
+    this.kernel = kernel;
+    this.pid = pid;
+    this.comm = comm;
+  }
+
+  get isExited(): boolean {
+    return this.exited;
+  }
+
+  /** Number of open fds. */
+  get fdCount(): number {
+    return this.open_count;
+  }
+
+  open(path: string): number {
+    const opener = this.kernel.deviceOpener(path);
+    let fd: number;
+    if (!opener) fd = -ENOENT;
+    else {
+      const file = opener(this);
+      fd = typeof file === 'number' ? file : this.installFile(file);
+    }
+    this.trace('open', fd, path, fd);
+    return fd;
+  }
+
+  close(fd: number): number {
+    const file = this.fget(fd);
+    let r = -EBADF;
+    if (file) {
+      this.fds[fd] = undefined;
+      this.open_count--;
+      fput(file);
+      r = 0;
+    }
+    this.trace('close', fd, undefined, r);
+    return r;
+  }
+
+  dup(fd: number): number {
+    const file = this.fget(fd);
+    const r = file ? this.installFile(getFile(file)) : -EBADF;
+    this.trace('dup', fd, undefined, r);
+    return r;
+  }
+
+  /**
+   * ioctl(2). Unknown request: -ENOTTY (drivers may answer otherwise: DRM
+   * says -EINVAL). Blocking requests return a Promise of the result.
+   */
+  ioctl(fd: number, request: number, arg?: unknown): number | Promise<number> {
+    const file = this.fget(fd);
+    let r: number | Promise<number>;
+    if (!file) r = -EBADF;
+    else if (!file.ops.ioctl) r = -ENOTTY;
+    else r = file.ops.ioctl(file, this, request >>> 0, arg);
+    if (this.kernel.core.tracing) {
+      if (typeof r === 'number') this.trace('ioctl', fd, requestName(request), r);
+      else void r.then((v) => this.trace('ioctl', fd, requestName(request), v));
+    }
+    return r;
+  }
+
+  /**
+   * poll(2): resolves with the number of entries whose revents is non-zero,
+   * 0 on timeout. timeoutMs 0 polls once; negative waits forever.
+   */
+  poll(fds: PollFd[], timeoutMs: number): Promise<number> {
+    return new Promise((resolve) => {
+      const cancels: (() => void)[] = [];
+      let done = false;
+      const finish = (n: number): void => {
+        if (done) return;
+        done = true;
+        for (const c of cancels.splice(0)) c();
+        this.trace('poll', fds[0]?.fd ?? -1, undefined, n);
+        resolve(n);
+      };
+      const scan = (pt: PollTable | null): number => {
+        let n = 0;
+        for (const p of fds) {
+          const file = this.fget(p.fd);
+          if (!file) p.revents = POLLNVAL;
+          else if (!file.ops.poll) p.revents = p.events & 0x5; // DEFAULT_POLLMASK ∩ events
+          else p.revents = file.ops.poll(file, p.events, pt);
+          if (p.revents) n++;
+        }
+        return n;
+      };
+      const pt: PollTable = {
+        wake: () => {
+          if (done) return;
+          // Re-arm from scratch like do_poll's next pass.
+          for (const c of cancels.splice(0)) c();
+          const n = scan(pt);
+          if (n > 0) finish(n);
+          else if (deadlineCancel) cancels.push(deadlineCancel);
+        },
+        onCancel: (c) => {
+          cancels.push(c);
+        },
+      };
+      let deadlineCancel: (() => void) | undefined;
+      const n = scan(timeoutMs === 0 ? null : pt);
+      if (n > 0 || timeoutMs === 0) return finish(n);
+      if (timeoutMs > 0) {
+        const clock = this.kernel.clock;
+        deadlineCancel = clock.setTimer(clock.now() + BigInt(Math.round(timeoutMs * 1e6)), () => {
+          deadlineCancel = undefined;
+          finish(0);
+        });
+        cancels.push(deadlineCancel);
+      }
+    });
+  }
+
+  /** Process exit: every fd closed, lowest first. */
+  exit(): void {
+    if (this.exited) return;
+    this.exited = true;
+    for (let fd = 0; fd < this.fds.length; fd++) if (this.fds[fd]) this.close(fd);
+    this.kernel.onExit(this);
+  }
+
+  // ---- kernel-internal helpers (not syscalls) ----
+
+  /** fget: the open file behind `fd`, if any. */
+  fget(fd: number): KFile | undefined {
+    return Number.isInteger(fd) && fd >= 0 ? this.fds[fd] : undefined;
+  }
+
+  /**
+   * fd_install of a file reference the caller owns. On -EMFILE the
+   * reference is dropped here, so callers never leak it.
+   */
+  installFile(file: KFile): number {
+    const max = this.kernel.maxFds;
+    let fd = 0;
+    while (fd < this.fds.length && this.fds[fd]) fd++;
+    if (fd >= max || this.exited) {
+      fput(file);
+      return -EMFILE;
+    }
+    this.fds[fd] = file;
+    this.open_count++;
+    return fd;
+  }
+
+  /**
+   * SCM_RIGHTS: install into this process the file that `from` has at
+   * `fd`. Returns this process's new fd, -EBADF or -EMFILE.
+   */
+  receiveFd(from: Process, fd: number): number {
+    const file = from.fget(fd);
+    const r = file ? this.installFile(getFile(file)) : -EBADF;
+    this.trace('receive_fd', fd, from.comm, r);
+    return r;
+  }
+
+  private trace(call: 'open' | 'close' | 'dup' | 'ioctl' | 'poll' | 'receive_fd', fd: number, what: string | undefined, result: number): void {
+    const core = this.kernel.core;
+    if (!core.tracing) return;
+    core.emit(
+      what === undefined
+        ? { type: 'syscall', t: core.now(), pid: this.pid, call, fd, result }
+        : { type: 'syscall', t: core.now(), pid: this.pid, call, fd, what, result },
+    );
+  }
+}
