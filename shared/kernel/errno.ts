@@ -21,6 +21,7 @@ export const ENOTTY = 25;
 export const ENOSPC = 28;
 export const ERANGE = 34;
 export const EDEADLK = 35;
+export const ENAMETOOLONG = 36;
 export const ENOSYS = 38;
 export const ENODATA = 61;
 export const ETIME = 62;
@@ -38,7 +39,7 @@ const NAMES: Readonly<Record<number, string>> = {
   [EBADF]: 'EBADF', [EAGAIN]: 'EAGAIN', [ENOMEM]: 'ENOMEM', [EFAULT]: 'EFAULT',
   [EBUSY]: 'EBUSY', [EEXIST]: 'EEXIST', [ENODEV]: 'ENODEV', [EINVAL]: 'EINVAL',
   [ENFILE]: 'ENFILE', [EMFILE]: 'EMFILE', [ENOTTY]: 'ENOTTY', [ENOSPC]: 'ENOSPC',
-  [ERANGE]: 'ERANGE', [EDEADLK]: 'EDEADLK', [ENOSYS]: 'ENOSYS', [ENODATA]: 'ENODATA',
+  [ERANGE]: 'ERANGE', [EDEADLK]: 'EDEADLK', [ENAMETOOLONG]: 'ENAMETOOLONG', [ENOSYS]: 'ENOSYS', [ENODATA]: 'ENODATA',
   [ETIME]: 'ETIME', [EPROTO]: 'EPROTO', [EOPNOTSUPP]: 'EOPNOTSUPP',
   [ETIMEDOUT]: 'ETIMEDOUT', [ECANCELED]: 'ECANCELED', [ERESTARTSYS]: 'ERESTARTSYS',
 };
