@@ -10,10 +10,14 @@
  *
  * Layout (binary WebSocket frames only; text frames are a protocol error):
  *
- *   byte 0      channel: 0 = wayland, 1 = kernel
- *   bytes 1..3  reserved, zero (keeps the payload 4-byte aligned for the
- *               Wayland u32 stream)
- *   bytes 4..   the channel's payload
+ *   u32 channel (little-endian)  0 = wayland, 1 = kernel
+ *   bytes 4..                    the channel's payload
+ *
+ * The channel word is the first word of the wire runtime's Wayland frame
+ * (wire.ts: channel, nfds, fds, messages), so a Wayland frame is passed on
+ * whole; a kernel frame is the channel word followed by UTF-8 JSON, with no
+ * fds (fd numbers in kernel calls are the caller's own, never passed).
+ * Reading the channel as bytes: byte 0 is the channel, bytes 1..3 are zero.
  */
 
 export const Channel = {
@@ -34,11 +38,14 @@ export function wrapFrame(channel: Channel, payload: Uint8Array): Uint8Array {
 
 export type UnwrappedFrame = { ok: true; channel: Channel; payload: Uint8Array } | { ok: false; reason: string };
 
-/** Split a received frame; the payload is a view into `frame` (no copy). */
+/**
+ * Split a received frame: its channel, and the payload after the channel
+ * word (a view into `frame`, no copy). A Wayland frame's payload starts
+ * with its nfds word; the session hands the whole frame to the runtime.
+ */
 export function unwrapFrame(frame: Uint8Array): UnwrappedFrame {
-  if (frame.byteLength < ENVELOPE_SIZE) return { ok: false, reason: `frame of ${frame.byteLength} bytes is shorter than its envelope` };
-  const channel = frame[0];
+  if (frame.byteLength < ENVELOPE_SIZE) return { ok: false, reason: `frame of ${frame.byteLength} bytes is shorter than its channel word` };
+  const channel = new DataView(frame.buffer, frame.byteOffset, ENVELOPE_SIZE).getUint32(0, true);
   if (channel !== Channel.wayland && channel !== Channel.kernel) return { ok: false, reason: `unknown channel ${channel}` };
-  if (frame[1] !== 0 || frame[2] !== 0 || frame[3] !== 0) return { ok: false, reason: 'reserved envelope bytes are not zero' };
   return { ok: true, channel, payload: frame.subarray(ENVELOPE_SIZE) };
 }

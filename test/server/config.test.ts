@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_HOST, DEFAULT_PORT, parseConfig } from '../../server/config';
+
+describe('server config', () => {
+  it('defaults to loopback on the default port', () => {
+    expect(parseConfig([], {})).toEqual({
+      ok: true,
+      config: { host: DEFAULT_HOST, port: DEFAULT_PORT, origins: [], logLevel: 'info' },
+    });
+  });
+
+  it('takes host, port and origins from the environment', () => {
+    const r = parseConfig([], { HANDOFF_HOST: '0.0.0.0', HANDOFF_PORT: '9000', HANDOFF_ORIGINS: 'http://localhost:5173, https://demo.example/' });
+    expect(r).toEqual({
+      ok: true,
+      config: { host: '0.0.0.0', port: 9000, origins: ['http://localhost:5173', 'https://demo.example'], logLevel: 'info' },
+    });
+  });
+
+  it('flags win over the environment, in both --flag value and --flag=value forms', () => {
+    const r = parseConfig(['--port', '0', '--host=::1', '--origin', 'http://a.test:1', '--log-level=silent'], { HANDOFF_PORT: '9000' });
+    expect(r).toEqual({ ok: true, config: { host: '::1', port: 0, origins: ['http://a.test:1'], logLevel: 'silent' } });
+  });
+
+  it.each([
+    [['--port', '65536'], {}],
+    [['--port', 'x'], {}],
+    [['--port'], {}],
+    [[], { HANDOFF_PORT: '-1' }],
+    [['--origin', 'ftp://x'], {}],
+    [['--origin', 'not a url'], {}],
+    [['--log-level', 'loud'], {}],
+    [['--verbose'], {}],
+  ])('refuses %j %j with a message', (argv, env) => {
+    const r = parseConfig(argv, env);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error.length).toBeGreaterThan(0);
+  });
+});
