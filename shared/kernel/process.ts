@@ -139,6 +139,53 @@ export class Process {
     });
   }
 
+  /**
+   * One-shot readiness watch, the way an event loop uses epoll_ctl(ADD) with
+   * EPOLLONESHOT: `callback(revents)` runs once when any of `events` is
+   * ready on `fd` (at once if it already is). Unlike poll(), it can be
+   * cancelled, and it costs no Promise: compositors keep thousands of these.
+   * The file is held while watched, as epoll holds its files.
+   */
+  watch(fd: number, events: number, callback: (revents: number) => void): () => void {
+    const file = this.fget(fd);
+    if (!file) {
+      callback(POLLNVAL);
+      return () => {};
+    }
+    if (!file.ops.poll) {
+      callback(events & 0x5);
+      return () => {};
+    }
+    const held = getFile(file);
+    const cancels: (() => void)[] = [];
+    let done = false;
+    const finish = (revents: number): void => {
+      done = true;
+      for (const c of cancels.splice(0)) c();
+      fput(held);
+      callback(revents);
+    };
+    const pt: PollTable = {
+      wake: () => {
+        if (done) return;
+        for (const c of cancels.splice(0)) c();
+        const r = held.ops.poll!(held, events, pt);
+        if (r) finish(r);
+      },
+      onCancel: (c) => {
+        cancels.push(c);
+      },
+    };
+    const r = file.ops.poll(held, events, pt);
+    if (r) finish(r);
+    return () => {
+      if (done) return;
+      done = true;
+      for (const c of cancels.splice(0)) c();
+      fput(held);
+    };
+  }
+
   /** Process exit: every fd closed, lowest first. */
   exit(): void {
     if (this.exited) return;
