@@ -53,6 +53,8 @@ export type KernelEvent =
       label: string;
       fence: number;
       error?: number;
+      /** On job.queued and job.start: the job's buffers, access and backing pages. */
+      bos?: readonly JobBoAccess[];
     }
   | {
       type: 'hazard';
@@ -66,6 +68,13 @@ export type KernelEvent =
       pages?: number[];
       explanation: string;
     };
+
+/** A buffer as a vgpu job uses it (job events). 'write' covers read-write. */
+export interface JobBoAccess {
+  readonly buf: number;
+  readonly access: 'read' | 'write';
+  readonly pages: readonly number[];
+}
 
 export type KernelEventType = KernelEvent['type'];
 export type KernelEventListener = (ev: KernelEvent) => void;
