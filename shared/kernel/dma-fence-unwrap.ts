@@ -17,7 +17,7 @@ import type { KernelCore } from './core';
 import * as dmaFence from './dma-fence';
 import type { DmaFence } from './dma-fence';
 import * as dmaFenceArray from './dma-fence-array';
-import { contained, isChain, walk } from './dma-fence-chain';
+import { contained, isChain, isSignaledFast, walk } from './dma-fence-chain';
 
 /**
  * dma_fence_unwrap_for_each as a list. Like the kernel's iterator, an empty
@@ -140,15 +140,6 @@ export function dedupArray(fences: DmaFence[]): number {
   }
   fences.length = j;
   return j;
-}
-
-/**
- * dma_fence_is_signaled with its two cheap answers inlined: merge calls it
- * once per leaf, and a cross-module call per fence dominated a 1,000-way
- * merge.
- */
-function isSignaledFast(f: DmaFence): boolean {
-  return f.signaled || (f.ops.signaled !== undefined && dmaFence.isSignaled(f));
 }
 
 /** dma_fence_unwrap_merge over any number of fences. */

@@ -22,6 +22,7 @@ import type { KernelCore } from './core';
 import * as dmaFence from './dma-fence';
 import type { DmaFence } from './dma-fence';
 import * as dmaFenceArray from './dma-fence-array';
+import { isSignaledFast } from './dma-fence-chain';
 import { EINVAL } from './errno';
 import type { DmaResvUsageName } from './events';
 
@@ -112,7 +113,7 @@ export function reserveFences(resv: DmaResv, num: number): number {
   } else {
     max = Math.max(4, roundupPowOfTwo(num));
   }
-  resv.slots = resv.slots.filter((e) => !dmaFence.isSignaled(e.fence));
+  resv.slots = resv.slots.filter((e) => !isSignaledFast(e.fence));
   resv.maxFences = listCapacity(max);
   return 0;
 }
@@ -142,7 +143,7 @@ export function addFence(resv: DmaResv, fence: DmaFence, usage: DmaResvUsage): v
     const old = slots[i] as DmaResvEntry;
     if (
       (old.fence.context === fence.context && old.usage >= usage && dmaFence.isLaterOrSame(fence, old.fence)) ||
-      dmaFence.isSignaled(old.fence)
+      isSignaledFast(old.fence)
     ) {
       slots[i] = { fence, usage };
       emitAdd(resv, fence, usage, old.fence);
@@ -184,7 +185,7 @@ export function getFences(resv: DmaResv, usage: DmaResvUsage): DmaFence[] {
   const out: DmaFence[] = [];
   for (const e of resv.slots) {
     // Same test order as dma_resv_iter_walk_unlocked: signaled first.
-    if (!dmaFence.isSignaled(e.fence) && usage >= e.usage) out.push(e.fence);
+    if (!isSignaledFast(e.fence) && usage >= e.usage) out.push(e.fence);
   }
   return out;
 }
@@ -204,7 +205,7 @@ export function getSingleton(resv: DmaResv, usage: DmaResvUsage): DmaFence | nul
 /** dma_resv_test_signaled: no unsignaled fence at usage <= U. */
 export function testSignaled(resv: DmaResv, usage: DmaResvUsage): boolean {
   for (const e of resv.slots) {
-    if (!dmaFence.isSignaled(e.fence) && usage >= e.usage) return false;
+    if (!isSignaledFast(e.fence) && usage >= e.usage) return false;
   }
   return true;
 }
@@ -222,7 +223,7 @@ export function entries(resv: DmaResv): Iterable<DmaResvEntry> {
  * fences with their usages.
  */
 export function copyFences(dst: DmaResv, src: DmaResv): void {
-  const copy = src.slots.filter((e) => !dmaFence.isSignaled(e.fence));
+  const copy = src.slots.filter((e) => !isSignaledFast(e.fence));
   dst.slots = copy;
   dst.maxFences = Math.max(dst.maxFences, copy.length);
   for (const e of copy) emitAdd(dst, e.fence, e.usage, undefined);
