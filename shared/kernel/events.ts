@@ -39,7 +39,17 @@ export type KernelEvent =
   | { type: 'dmabuf.alloc'; t: bigint; pid: number; buf: number; size: bigint; pages: number[] }
   | { type: 'dmabuf.release'; t: bigint; buf: number; pendingFences: number }
   | { type: 'dmabuf.export'; t: bigint; pid: number; buf: number; flags: number; fence: number }
-  | { type: 'dmabuf.import'; t: bigint; pid: number; buf: number; flags: number; fences: number[]; replace: boolean }
+  | {
+      type: 'dmabuf.import';
+      t: bigint;
+      pid: number;
+      buf: number;
+      flags: number;
+      fences: number[];
+      replace: boolean;
+      /** legacyReplaceImport only: the pending fences the import threw away. */
+      dropped?: number[];
+    }
   | { type: 'pages.alloc'; t: bigint; owner: string; buf?: number; pages: number[] }
   | { type: 'pages.free'; t: bigint; owner: string; buf?: number; pages: number[] }
   | { type: 'syncobj.replace'; t: bigint; pid: number; syncobj: number; fence: number | null }
