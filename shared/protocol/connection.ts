@@ -1,0 +1,194 @@
+/**
+ * What both ends of a Wayland connection share: the socket they run over,
+ * how fds cross it, and the outgoing batch.
+ *
+ * API note (for the transport and the client library):
+ * - A FrameSocket is anything with send(frame) and close(): a WebSocket
+ *   adapter, or one end of createSocketPair() for tests. Input goes the
+ *   other way: the owner calls connection.onFrame(bytes) for every binary
+ *   message and connection.onClose() when the peer went away.
+ * - Outgoing messages are batched until flush(); each flush sends one frame
+ *   (more only if the batch passes MAX_FDS_PER_FRAME fds or maxFrameBytes).
+ * - fds are plain numbers. FdHooks let the transport translate them: send()
+ *   at marshal time (libwayland dups there, so the caller may close its fd
+ *   right after sending) and receive() when a frame arrives (SCM_RIGHTS
+ *   installs fds into the receiver then). Without hooks, numbers pass as is.
+ * See shared/protocol/README.md for the server and client classes.
+ */
+import { encodeFrame, FRAME_CHANNEL_WAYLAND, MAX_FDS_PER_FRAME, type WireValue } from './wire';
+
+/** The transport under a connection; no ws or fastify types here. */
+export interface FrameSocket {
+  send(frame: Uint8Array): void;
+  close(): void;
+}
+
+/** fd translation between the two processes at the ends of a connection. */
+export interface FdHooks {
+  /**
+   * An fd argument is being marshalled: return the number to put in the
+   * frame (for example, the fd installed in the peer's table), or a
+   * negative errno. Called when the message is queued, not at flush.
+   */
+  send?(fd: number): number;
+  /**
+   * A frame arrived carrying this fd number: return the local fd (installed
+   * in our table), or a negative errno if the sender has no such fd.
+   */
+  receive?(fd: number): number;
+  /** Close a received fd that no handler took (bad message, teardown). */
+  close?(fd: number): void;
+}
+
+/** One message as seen by a trace observer. */
+export interface TraceMessage {
+  readonly direction: 'in' | 'out';
+  readonly objectId: number;
+  readonly interface: string;
+  readonly message: string;
+  readonly opcode: number;
+  readonly args: readonly WireValue[];
+}
+
+export interface ConnectionOptions {
+  fds?: FdHooks;
+  /** Start a new frame before the batch passes this many message bytes. */
+  maxFrameBytes?: number;
+  /** Called for every message sent or dispatched (not for refused input). */
+  trace?(message: TraceMessage): void;
+}
+
+export const DEFAULT_MAX_FRAME_BYTES = 1 << 16;
+
+/** The outgoing batch of one connection. */
+export class OutgoingQueue {
+  private readonly socket: FrameSocket;
+  private readonly maxFrameBytes: number;
+  private chunks: Uint8Array[] = [];
+  private bytes = 0;
+  private fds: number[] = [];
+  private frames: Uint8Array[] = [];
+
+  constructor(socket: FrameSocket, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
+    this.socket = socket;
+    this.maxFrameBytes = maxFrameBytes;
+  }
+
+  get pendingBytes(): number {
+    return this.bytes;
+  }
+
+  /** Appends a message and the fds it consumes, in order. */
+  push(message: Uint8Array, fds: readonly number[]): void {
+    if (
+      this.bytes > 0 &&
+      (this.bytes + message.length > this.maxFrameBytes || this.fds.length + fds.length > MAX_FDS_PER_FRAME)
+    ) {
+      this.seal();
+    }
+    this.chunks.push(message);
+    this.bytes += message.length;
+    this.fds.push(...fds);
+  }
+
+  private seal(): void {
+    const body = new Uint8Array(this.bytes);
+    let at = 0;
+    for (const c of this.chunks) {
+      body.set(c, at);
+      at += c.length;
+    }
+    this.frames.push(encodeFrame({ channel: FRAME_CHANNEL_WAYLAND, fds: this.fds, body }));
+    this.chunks = [];
+    this.bytes = 0;
+    this.fds = [];
+  }
+
+  /** Sends everything queued; nothing is sent for an empty batch. */
+  flush(): void {
+    if (this.bytes > 0) this.seal();
+    const frames = this.frames;
+    this.frames = [];
+    for (const f of frames) this.socket.send(f);
+  }
+
+  /** Drops what is queued (the connection is going away unflushed). */
+  discard(): void {
+    this.chunks = [];
+    this.bytes = 0;
+    this.fds = [];
+    this.frames = [];
+  }
+}
+
+/** One end of an in-memory socket pair. */
+export interface MemorySocket extends FrameSocket {
+  /** Frames sent by the peer and not yet delivered. */
+  readonly inbox: Uint8Array[];
+  /** Where deliver() hands frames; set it to the connection's onFrame. */
+  onFrame: (frame: Uint8Array) => void;
+  /** Called once, by deliver(), after the last frame of a closed peer. */
+  onClose: () => void;
+  /** Either end has closed. */
+  readonly closed: boolean;
+  /** Hands queued frames to onFrame in order, then the close if pending; returns how many frames. */
+  deliver(): number;
+}
+
+interface MemorySocketState extends MemorySocket {
+  peer: MemorySocketState | null;
+  isClosed: boolean;
+  eofPending: boolean;
+}
+
+/**
+ * Two connected in-memory sockets. Frames wait in the receiver's inbox
+ * until deliver() is called, so tests control interleaving exactly; a
+ * close reaches the peer after the frames sent before it, as on a stream.
+ */
+export function createSocketPair(): [MemorySocket, MemorySocket] {
+  const make = (): MemorySocketState => {
+    const s: MemorySocketState = {
+      peer: null,
+      isClosed: false,
+      eofPending: false,
+      inbox: [],
+      onFrame: () => {},
+      onClose: () => {},
+      get closed(): boolean {
+        return s.isClosed;
+      },
+      send(frame: Uint8Array): void {
+        if (s.isClosed || s.peer === null) return;
+        s.peer.inbox.push(frame.slice());
+      },
+      close(): void {
+        if (s.isClosed) return;
+        s.isClosed = true;
+        const peer = s.peer;
+        if (peer !== null && !peer.isClosed) {
+          peer.isClosed = true;
+          peer.eofPending = true;
+        }
+      },
+      deliver(): number {
+        let n = 0;
+        for (let f = s.inbox.shift(); f !== undefined; f = s.inbox.shift()) {
+          s.onFrame(f);
+          n++;
+        }
+        if (s.eofPending) {
+          s.eofPending = false;
+          s.onClose();
+        }
+        return n;
+      },
+    };
+    return s;
+  };
+  const a = make();
+  const b = make();
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
