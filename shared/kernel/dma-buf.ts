@@ -51,6 +51,8 @@ export const DMABUF_PAGE_OWNER = 'dma-buf';
 interface PollCb {
   /** The direction it is armed for (POLLIN or POLLOUT); 0 when idle. */
   active: number;
+  /** The fence it is armed on, while active. */
+  fence: DmaFence | null;
   readonly cb: DmaFenceCb;
 }
 
@@ -124,8 +126,8 @@ export function dmaBufExport(core: KernelCore, pool: PagePool, info: DmaBufExpor
     released: false,
     freed: false,
     pollWaiters: new Set(),
-    cbIn: { active: 0, cb: { func: () => pollCbFired(buf, buf.cbIn) } },
-    cbOut: { active: 0, cb: { func: () => pollCbFired(buf, buf.cbOut) } },
+    cbIn: { active: 0, fence: null, cb: { func: () => pollCbFired(buf, buf.cbIn) } },
+    cbOut: { active: 0, fence: null, cb: { func: () => pollCbFired(buf, buf.cbOut) } },
   };
   buf.file = allocFile(dmaBufFops, buf);
   return buf;
@@ -185,7 +187,10 @@ function freeWhenIdle(buf: DmaBuf, pending: readonly DmaFence[]): void {
  */
 function pollAddCb(resv: DmaResv, write: boolean, dcb: PollCb): boolean {
   for (const f of dmaResv.getFences(resv, dmaResv.usageRw(write))) {
-    if (dmaFence.addCallback(f, dcb.cb) === 0) return true;
+    if (dmaFence.addCallback(f, dcb.cb) === 0) {
+      dcb.fence = f;
+      return true;
+    }
   }
   return false;
 }
@@ -199,6 +204,7 @@ function pollAddCb(resv: DmaResv, write: boolean, dcb: PollCb): boolean {
 function pollCbFired(buf: DmaBuf, dcb: PollCb): void {
   const mask = dcb.active;
   dcb.active = 0;
+  dcb.fence = null;
   for (const w of [...buf.pollWaiters]) if (w.events & mask) w.wake();
   fput(buf.file);
 }
@@ -290,6 +296,7 @@ function importSyncFile(
   const r = dmaResv.reserveFences(buf.resv, leaves.length);
   if (r < 0) return r;
   for (const f of leaves) dmaResv.addFence(buf.resv, f, usage);
+  if (dropped.length > 0) legacyRearmPoll(buf, dropped);
   return { leaves, dropped };
 }
 
@@ -321,6 +328,20 @@ function legacyDropFences(resv: DmaResv, usage: DmaResvUsage): DmaFence[] {
   const dropped = resv.slots.filter((e) => drop(e.usage) && !dmaFence.isSignaled(e.fence)).map((e) => e.fence);
   resv.slots = resv.slots.filter((e) => !drop(e.usage));
   return dropped;
+}
+
+/**
+ * NOT LINUX, legacy mode only: a poll callback armed on a fence the import
+ * dropped fires now, so pollers re-poll and see what the replacement made
+ * of the buffer. (Linux never needs this: without removal, an armed fence
+ * stays in, or is covered within, the wait set until it signals.)
+ */
+function legacyRearmPoll(buf: DmaBuf, dropped: readonly DmaFence[]): void {
+  for (const dcb of [buf.cbOut, buf.cbIn]) {
+    if (dcb.active && dcb.fence && dropped.includes(dcb.fence) && dmaFence.removeCallback(dcb.fence, dcb.cb)) {
+      pollCbFired(buf, dcb);
+    }
+  }
 }
 
 /**

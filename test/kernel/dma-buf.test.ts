@@ -410,6 +410,18 @@ describe('legacyReplaceImport (the 2020 RFC, not Linux)', () => {
     expect([...dmaResv.entries(resv)].map((e) => e.fence)).toEqual([w, fenceOf(p, mine)]);
   });
 
+  it('pollers armed on a dropped fence are woken and see the buffer idle', async () => {
+    const { p, buf, tl } = setup({ legacyReplaceImport: true });
+    const gpu = p.open('/dev/sw_sync');
+    attach(p, buf, fenceOf(p, createFence(p, gpu, 1)), DmaResvUsage.WRITE);
+    expect(await pollMask(p, buf, POLLIN | POLLOUT)).toBe(0);
+    const pfd = { fd: buf, events: POLLOUT, revents: 0 };
+    const woke = p.poll([pfd], -1);
+    importSyncFile(p, buf, WRITE, createFence(p, tl, 0));
+    expect(await woke).toBe(1);
+    expect(await pollMask(p, buf, POLLIN | POLLOUT)).toBe(POLLIN | POLLOUT);
+  });
+
   it('König’s exploit: a busy buffer made to look idle is freed and its pages become a page table', async () => {
     const { p, buf, tl, kernel } = setup({ legacyReplaceImport: true });
     const events: KernelEvent[] = [];
