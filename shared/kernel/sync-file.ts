@@ -15,7 +15,7 @@ import { merge, unwrap } from './dma-fence-unwrap';
 import { EINVAL, EMFILE, ENOENT, ENOTTY } from './errno';
 import { allocFile, filePriv, ioctlTable, structIoctl, type FileOps, type KFile, type PollTable } from './file';
 import type { Process } from './process';
-import { POLLIN, SYNC_IOC_FILE_INFO, SYNC_IOC_MERGE } from './uapi';
+import { POLLIN, SYNC_IOC_FILE_INFO, SYNC_IOC_MERGE, SYNC_IOC_SET_DEADLINE } from './uapi';
 import { sync_file_info, sync_merge_data, truncateName, type SyncFenceInfo } from './uapi-structs';
 
 export interface SyncFile {
@@ -135,6 +135,9 @@ function fillFenceInfo(fence: DmaFence): SyncFenceInfo {
   };
 }
 
+/** struct sync_set_deadline */
+const sync_set_deadline = { deadline_ns: 'u64', pad: 'u64' } as const;
+
 const table = ioctlTable<SyncFile>([
   /**
    * SYNC_IOC_MERGE: a new sync_file with dma_fence_unwrap_merge(a, b). The
@@ -182,4 +185,9 @@ const table = ioctlTable<SyncFile>([
     info.num_fences = n;
     return 0;
   }),
+  /**
+   * SYNC_IOC_SET_DEADLINE: a hint for the fence's driver (dma_fence_set_deadline);
+   * no model driver boosts clocks, so only the pad check has an effect.
+   */
+  structIoctl(SYNC_IOC_SET_DEADLINE, sync_set_deadline, (_sf, _proc, arg) => (arg.pad !== 0n ? -EINVAL : 0)),
 ]);

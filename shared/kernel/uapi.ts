@@ -40,6 +40,8 @@ export const DMA_HEAP_VALID_HEAP_FLAGS = 0n;
 export const SYNC_IOC_MERGE = IOWR('>', 3, 48);
 /** struct sync_file_info { char name[32]; __s32 status; __u32 flags; __u32 num_fences; __u32 pad; __u64 sync_fence_info; } */
 export const SYNC_IOC_FILE_INFO = IOWR('>', 4, 56);
+/** struct sync_set_deadline { __u64 deadline_ns; __u64 pad; } (Linux 6.3+) */
+export const SYNC_IOC_SET_DEADLINE = IOW('>', 5, 16);
 
 // drivers/dma-buf/sw_sync.c
 /** struct sw_sync_create_fence_data { __u32 value; char name[32]; __s32 fence; } */
@@ -98,6 +100,7 @@ const REQUEST_NAMES: ReadonlyMap<number, string> = new Map([
   [DMA_HEAP_IOCTL_ALLOC, 'DMA_HEAP_IOCTL_ALLOC'],
   [SYNC_IOC_MERGE, 'SYNC_IOC_MERGE'],
   [SYNC_IOC_FILE_INFO, 'SYNC_IOC_FILE_INFO'],
+  [SYNC_IOC_SET_DEADLINE, 'SYNC_IOC_SET_DEADLINE'],
   [SW_SYNC_IOC_CREATE_FENCE, 'SW_SYNC_IOC_CREATE_FENCE'],
   [SW_SYNC_IOC_INC, 'SW_SYNC_IOC_INC'],
   [DRM_IOCTL_SYNCOBJ_CREATE, 'DRM_IOCTL_SYNCOBJ_CREATE'],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EFAULT, EINVAL, EMFILE, ENOENT, ENOTTY } from '../../shared/kernel/errno';
 import { syncFileGetFence } from '../../shared/kernel/sync-file';
-import { POLLERR, POLLIN, POLLOUT, SYNC_IOC_FILE_INFO, SYNC_IOC_MERGE } from '../../shared/kernel/uapi';
+import { POLLERR, POLLIN, POLLOUT, SYNC_IOC_FILE_INFO, SYNC_IOC_MERGE, SYNC_IOC_SET_DEADLINE } from '../../shared/kernel/uapi';
 import type { SyncFileInfo } from '../../shared/kernel/uapi-structs';
 import { countStatus, createFence, fenceStatus, fileInfo, inc, ioctlSync, machine, merge, readable } from './sync-helpers';
 
@@ -281,6 +281,14 @@ describe('sync_file poll and other ioctls', () => {
     expect(fence.cbs?.size).toBe(1);
     p.close(fd);
     expect(fence.cbs?.size).toBe(0);
+  });
+
+  it('SET_DEADLINE accepts a deadline and rejects a non-zero pad', () => {
+    const { p } = machine();
+    const fd = createFence(p, p.open('/dev/sw_sync'), 1);
+    expect(SYNC_IOC_SET_DEADLINE).toBe(0x40103e05);
+    expect(ioctlSync(p, fd, SYNC_IOC_SET_DEADLINE, { deadline_ns: 5n, pad: 0n })).toBe(0);
+    expect(ioctlSync(p, fd, SYNC_IOC_SET_DEADLINE, { deadline_ns: 5n, pad: 1n })).toBe(-EINVAL);
   });
 
   it('an unknown ioctl is ENOTTY', () => {
