@@ -177,7 +177,9 @@ export function enableSwSignaling(fence: DmaFence): void {
  * the fence has already signaled.
  */
 export function addCallback(fence: DmaFence, cb: DmaFenceCb): number {
-  if (isSignaled(fence)) return -ENOENT;
+  // Like Linux, only the SIGNALED bit is tested here, not ops->signaled:
+  // enable_signaling decides (a container of signaled fences signals itself).
+  if (fence.signaled) return -ENOENT;
   enableSwSignaling(fence);
   // enable_signaling may have completed the fence (a container of signaled fences).
   if (fence.signaled || !fence.cbs) return -ENOENT;
