@@ -93,11 +93,13 @@ registerRequestName(DRM_IOCTL_VGPU_RING_QUERY, 'DRM_IOCTL_VGPU_RING_QUERY');
 registerRequestName(DRM_IOCTL_VGPU_RING_CLOSE, 'DRM_IOCTL_VGPU_RING_CLOSE');
 
 /**
- * The scalar fields of struct drm_vgpu_submit; the three arrays of structs
- * are checked by the submit ioctl itself (copy_from_user of each element).
+ * The scalar fields of struct drm_vgpu_submit but `flags`; the submit
+ * ioctl checks `flags` and the three arrays of structs itself (one
+ * copy_from_user per element). `flags` is a __u32 whose top bit is used
+ * (NO_IMPLICIT, as in msm), and JavaScript's `|` yields that as a negative
+ * int32: both spellings of the same 32 bits are accepted.
  */
 export const drm_vgpu_submit = {
-  flags: 'u32',
   ring: 'u32',
   duration_ns: 'u64',
   nr_bos: 'u32',
@@ -108,6 +110,11 @@ export const drm_vgpu_submit = {
   pad: 'u32',
   label: 'name',
 } as const;
+/** The submit flags as a u32, from either spelling; undefined if not a 32-bit integer (-EFAULT). */
+export function submitFlags(raw: unknown): number | undefined {
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < -0x8000_0000 || raw > 0xffff_ffff) return undefined;
+  return raw >>> 0;
+}
 export const drm_vgpu_submit_bo = { fd: 's32', flags: 'u32' } as const;
 export const drm_vgpu_submit_syncobj = { handle: 'u32', flags: 'u32', point: 'u64' } as const;
 export const drm_vgpu_ring_new = { name: 'name', flags: 'u32', ring: 'u32' } as const;
@@ -117,6 +124,7 @@ export const drm_vgpu_ring_close = { ring: 'u32', pad: 'u32' } as const;
 export type DrmVgpuSubmitBo = StructOf<typeof drm_vgpu_submit_bo>;
 export type DrmVgpuSubmitSyncobj = StructOf<typeof drm_vgpu_submit_syncobj>;
 export type DrmVgpuSubmit = StructOf<typeof drm_vgpu_submit> & {
+  flags: number;
   bos?: DrmVgpuSubmitBo[] | null;
   in_syncobjs?: DrmVgpuSubmitSyncobj[] | null;
   out_syncobjs?: DrmVgpuSubmitSyncobj[] | null;

@@ -1,0 +1,221 @@
+/**
+ * The sync validator: an observer beside the kernel that knows which GPU
+ * job reads or writes which buffer, and which physical pages, while it
+ * runs, and reports every access that synchronization should have
+ * prevented. It watches the vgpu's job events only; it never changes the
+ * kernel's behaviour.
+ *
+ * The rule for buffers is the one implicit sync enforces: an access must
+ * not start before every conflicting access *submitted earlier* to the
+ * same buffer has finished (a write conflicts with reads and writes, a read
+ * with writes). Whether the ordering came from implicit sync, an in-fence,
+ * a syncobj point or a CPU wait does not matter; a job that starts while
+ * an earlier conflicting job is still queued or running was not ordered
+ * after it by anything:
+ *
+ *   - read-during-write: a read starts while an earlier writer is unfinished;
+ *   - write-during-read: a write starts while an earlier reader is unfinished;
+ *   - write-during-write: a write starts while an earlier writer is unfinished.
+ *
+ * Memory: at submission the validator notes each page's generation (the
+ * page pool bumps it on every allocation). If, when the job starts or
+ * ends, a page no longer backs the job's buffer or has been reallocated,
+ * the GPU accessed memory that was freed, maybe reused, under it:
+ * use-after-free, reported with the pages' new owner ("page table" is the
+ * dangerous one: König's elephant).
+ *
+ * Each hazard is kept in `hazards` and emitted as a 'hazard' kernel event,
+ * so the trace and the timeline show it with its explanation.
+ */
+import type { KernelCore } from './core';
+import type { JobBoAccess, KernelEvent } from './events';
+import type { Kernel } from './kernel';
+import { pageBuf, pageGeneration, pageOwner, type PagePool } from './page-pool';
+
+export type Hazard = Extract<KernelEvent, { type: 'hazard' }>;
+export type HazardKind = Hazard['kind'];
+
+type JobEvent = Extract<KernelEvent, { ring: string }>;
+
+interface TrackedJob {
+  readonly id: number;
+  readonly label: string;
+  readonly ring: string;
+  readonly bos: readonly JobBoAccess[];
+  running: boolean;
+  /** Page generations when the job was submitted, per buffer. */
+  readonly gens: Map<number, number[]>;
+  /** Buffers already reported as use-after-free for this job. */
+  readonly freed: Set<number>;
+}
+
+function describe(job: TrackedJob): string {
+  return `job ${job.id} "${job.label}" (ring ${job.ring})`;
+}
+
+function pageList(pages: readonly number[]): string {
+  const shown = pages.slice(0, 8).join(', ');
+  return pages.length > 8 ? `${shown}, ... (${pages.length} pages)` : shown;
+}
+
+export class SyncValidator {
+  /** Every hazard seen, oldest first. */
+  readonly hazards: Hazard[] = [];
+  private readonly core: KernelCore;
+  private readonly pool: PagePool;
+  private readonly jobs = new Map<number, TrackedJob>();
+  /** Unfinished jobs per buffer id, in submission order. */
+  private readonly byBuf = new Map<number, TrackedJob[]>();
+  private readonly unsubscribe: () => void;
+
+  constructor(kernel: Kernel) {
+    this.core = kernel.core;
+    this.pool = kernel.pages;
+    this.unsubscribe = kernel.subscribe((ev) => this.onEvent(ev));
+  }
+
+  /** Stop observing. */
+  dispose(): void {
+    this.unsubscribe();
+  }
+
+  /** Hazards of one kind. */
+  ofKind(kind: HazardKind): Hazard[] {
+    return this.hazards.filter((h) => h.kind === kind);
+  }
+
+  private onEvent(ev: KernelEvent): void {
+    switch (ev.type) {
+      case 'job.queued':
+        this.track(ev);
+        break;
+      case 'job.start':
+        this.started(ev);
+        break;
+      case 'job.done':
+        this.done(ev);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private track(ev: JobEvent): TrackedJob {
+    const gens = new Map<number, number[]>();
+    const bos = ev.bos ?? [];
+    for (const bo of bos) gens.set(bo.buf, bo.pages.map((p) => pageGeneration(this.pool, p)));
+    const job: TrackedJob = { id: ev.job, label: ev.label, ring: ev.ring, bos, running: false, gens, freed: new Set() };
+    this.jobs.set(job.id, job);
+    for (const bo of bos) {
+      let list = this.byBuf.get(bo.buf);
+      if (!list) this.byBuf.set(bo.buf, (list = []));
+      list.push(job);
+    }
+    return job;
+  }
+
+  private started(ev: JobEvent): void {
+    // A job queued before we subscribed is tracked from its start.
+    const job = this.jobs.get(ev.job) ?? this.track(ev);
+    job.running = true;
+    for (const bo of job.bos) {
+      for (const other of this.byBuf.get(bo.buf) ?? []) {
+        if (other.id >= job.id) continue;
+        const otherBo = other.bos.find((b) => b.buf === bo.buf);
+        if (!otherBo || (bo.access === 'read' && otherBo.access === 'read')) continue;
+        this.conflict(job, bo, other, otherBo.access);
+      }
+      this.checkPages(job, bo, 'start');
+    }
+  }
+
+  private done(ev: JobEvent): void {
+    const job = this.jobs.get(ev.job);
+    if (!job) return;
+    for (const bo of job.bos) this.checkPages(job, bo, 'end');
+    this.jobs.delete(job.id);
+    for (const bo of job.bos) {
+      const list = this.byBuf.get(bo.buf);
+      if (!list) continue;
+      const i = list.indexOf(job);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.byBuf.delete(bo.buf);
+    }
+  }
+
+  private conflict(job: TrackedJob, bo: JobBoAccess, other: TrackedJob, otherAccess: 'read' | 'write'): void {
+    const kind: HazardKind =
+      bo.access === 'read' ? 'read-during-write' : otherAccess === 'read' ? 'write-during-read' : 'write-during-write';
+    const verb = bo.access === 'read' ? 'reading' : 'writing';
+    const otherVerb = otherAccess === 'read' ? 'reading' : 'writing';
+    const state = other.running ? 'still running' : 'not even started';
+    const consequence =
+      kind === 'read-during-write'
+        ? 'the read may see a half-written or stale buffer'
+        : kind === 'write-during-read'
+          ? 'the reader may see the new contents half-drawn'
+          : 'the two writes race and the result is undefined';
+    const explanation =
+      `${describe(job)} started ${verb} buffer ${bo.buf} while ${describe(other)}, submitted earlier ` +
+      `for ${otherVerb} it, was ${state}: ${consequence}. Nothing made the new job wait for the earlier ` +
+      `one's fence (implicit sync skipped or blind to it, and no in-fence or syncobj point covering it).`;
+    this.report({ kind, job, buf: bo.buf, other: `job ${other.id} "${other.label}"`, explanation });
+  }
+
+  private checkPages(job: TrackedJob, bo: JobBoAccess, when: 'start' | 'end'): void {
+    if (job.freed.has(bo.buf)) return;
+    const gens = job.gens.get(bo.buf) ?? [];
+    const lost: number[] = [];
+    /** Pages no longer the buffer's, by their new owner (undefined: free). */
+    const byOwner = new Map<string | undefined, number[]>();
+    bo.pages.forEach((page, i) => {
+      if (pageBuf(this.pool, page) === bo.buf && pageGeneration(this.pool, page) === gens[i]) return;
+      lost.push(page);
+      const owner = pageOwner(this.pool, page);
+      const list = byOwner.get(owner);
+      if (list) list.push(page);
+      else byOwner.set(owner, [page]);
+    });
+    if (lost.length === 0) return;
+    job.freed.add(bo.buf);
+    const owners = [...byOwner.keys()].filter((o): o is string => o !== undefined);
+    const parts = [...byOwner].map(([owner, pages]) =>
+      owner === undefined ? `page(s) ${pageList(pages)} are free` : `page(s) ${pageList(pages)} now belong to "${owner}"`,
+    );
+    const write = bo.access === 'write';
+    const verb = write ? (when === 'start' ? 'started writing' : 'wrote') : when === 'start' ? 'started reading' : 'read';
+    const whose = owners.length > 0 ? `owned by ${owners.map((o) => `"${o}"`).join(', ')}` : 'free';
+    const harm = write
+      ? `the GPU wrote into memory that is no longer the buffer's (now ${whose})`
+      : `the GPU read memory that is no longer the buffer's (now ${whose})`;
+    const explanation =
+      `${describe(job)} ${verb} buffer ${bo.buf} after its memory was freed under it: ${parts.join('; ')}. ` +
+      `${harm[0]?.toUpperCase()}${harm.slice(1)}. The buffer was released while this job's fence was still ` +
+      `pending: nothing in its reservation object kept the pages alive (the hole König's 2020 NAK is about).`;
+    const other = owners.length > 0 ? owners.join(', ') : 'free memory';
+    this.report({ kind: 'use-after-free', job, buf: bo.buf, other, pages: lost, explanation });
+  }
+
+  private report(h: {
+    kind: HazardKind;
+    job: TrackedJob;
+    buf: number;
+    other: string;
+    pages?: number[];
+    explanation: string;
+  }): void {
+    const base = {
+      type: 'hazard' as const,
+      t: this.core.now(),
+      kind: h.kind,
+      job: h.job.id,
+      label: h.job.label,
+      buf: h.buf,
+      other: h.other,
+      explanation: h.explanation,
+    };
+    const hazard: Hazard = h.pages ? { ...base, pages: h.pages } : base;
+    this.hazards.push(hazard);
+    if (this.core.tracing) this.core.emit(hazard);
+  }
+}
