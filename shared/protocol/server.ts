@@ -238,8 +238,8 @@ export class Client {
   private readonly displayResource: Resource<'wl_display'>;
   private readonly registries = new Set<Resource<'wl_registry'>>();
   private readonly destroyListeners: (() => void)[] = [];
-  /** Received fds no handler has taken yet. */
-  private unclaimedFds: number[] = [];
+  /** fds of the frame being dispatched; those past head are not yet claimed. */
+  private incomingFds: FdQueue | null = null;
   private dispatching = false;
   private isDestroyed = false;
 
@@ -340,11 +340,16 @@ export class Client {
     for (const l of this.destroyListeners) l();
     for (const [, resource] of this.objects.entries()) resource.destroyQuietly();
     this.registries.clear();
-    this.closeFds(this.unclaimedFds);
-    this.unclaimedFds = [];
+    this.closeUnclaimedFds();
     this.out.discard();
     this.display.clients.delete(this);
     if (closeSocket) this.socket.close();
+  }
+
+  private closeUnclaimedFds(): void {
+    const queue = this.incomingFds;
+    this.incomingFds = null;
+    if (queue !== null) this.closeFds(queue.fds.slice(queue.head));
   }
 
   private closeFds(fds: readonly number[]): void {
@@ -434,12 +439,21 @@ export class Client {
       }
       local.push(mine);
     }
-    this.unclaimedFds = local;
     const queue: FdQueue = { fds: local, head: 0 };
-    const view = new DataView(frame.body.buffer, frame.body.byteOffset, frame.body.byteLength);
+    this.incomingFds = queue;
+    try {
+      this.dispatchMessages(frame.body, queue);
+    } finally {
+      // fds before head went to handlers (or were closed when refused).
+      this.closeUnclaimedFds();
+    }
+  }
+
+  private dispatchMessages(body: Uint8Array, queue: FdQueue): void {
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
     let offset = 0;
-    while (offset < frame.body.length && this.error === null && !this.isDestroyed) {
-      const left = frame.body.length - offset;
+    while (offset < body.length && this.error === null && !this.isDestroyed) {
+      const left = body.length - offset;
       if (left < HEADER_SIZE) return this.fatal(WlDisplayError.invalidMethod, `short frame: ${left} bytes where a header needs 8`);
       const header = readHeader(view, offset);
       const bad = checkHeader(header, left);
@@ -447,11 +461,9 @@ export class Client {
       this.dispatchMessage(view, offset, header.size, header.objectId, header.opcode, queue);
       offset += header.size;
     }
-    if (this.error === null && !this.isDestroyed && queue.head < local.length) {
-      this.fatal(WlDisplayError.invalidMethod, `frame carried ${local.length - queue.head} fds that no message consumed`);
+    if (this.error === null && !this.isDestroyed && queue.head < queue.fds.length) {
+      this.fatal(WlDisplayError.invalidMethod, `frame carried ${queue.fds.length - queue.head} fds that no message consumed`);
     }
-    this.closeFds(this.unclaimedFds.slice(queue.head));
-    this.unclaimedFds = [];
   }
 
   private dispatchMessage(view: DataView, offset: number, size: number, objectId: number, opcode: number, queue: FdQueue): void {
