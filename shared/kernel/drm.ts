@@ -9,7 +9,7 @@ import { allocFile, ioctlTable, type FileOps, type KFile } from './file';
 import type { Kernel } from './kernel';
 import type { Process } from './process';
 import { SYNCOBJ_IOCTLS, syncobjFileRelease, type DrmSyncobj } from './drm-syncobj';
-import { VGPU_IOCTLS } from './vgpu';
+import { VGPU_IOCTLS, vgpuOpen, vgpuPostclose } from './vgpu';
 
 /** struct drm_file: per-open state. */
 export interface DrmFile {
@@ -32,10 +32,14 @@ export const drmFops: FileOps = {
   },
   release(file) {
     syncobjFileRelease(file.priv as DrmFile);
+    vgpuPostclose(file.priv as DrmFile);
   },
 };
 
-export function drmOpen(kernel: Kernel, proc: Process): KFile {
+export function drmOpen(kernel: Kernel, proc: Process): KFile | number {
   const priv: DrmFile = { kernel, opener: proc, syncobjs: new Map(), nextHandle: 1 };
+  // driver->open: the vgpu gives each open its GPU page table (-ENOMEM).
+  const r = vgpuOpen(kernel, priv);
+  if (r < 0) return r;
   return allocFile(drmFops, priv);
 }

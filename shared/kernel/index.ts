@@ -9,3 +9,6 @@ export * from './uapi';
 export * from './errno';
 export type * from './uapi-structs';
 export type { KernelEvent, KernelEventType, KernelEventListener, DmaResvUsageName } from './events';
+export * from './vgpu-drm';
+export type { VgpuDevice, VgpuOptions, VgpuEngine, VgpuJobView, VgpuJobBo, VgpuRingStats } from './vgpu';
+export { SyncValidator, type Hazard, type HazardKind } from './sync-validator';
