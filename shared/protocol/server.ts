@@ -106,11 +106,17 @@ export class Resource<N extends InterfaceName = InterfaceName> {
     this.client.forget(this);
   }
 
-  /** @internal Teardown: listeners run, nothing is sent. */
-  destroyQuietly(): void {
+  /** @internal Teardown: listeners run (a throwing one is reported, not rethrown), nothing is sent. */
+  destroyQuietly(report: (error: unknown) => void): void {
     if (this.isDestroyed) return;
     this.isDestroyed = true;
-    for (const l of this.destroyListeners) l();
+    for (const l of this.destroyListeners) {
+      try {
+        l();
+      } catch (error) {
+        report(error);
+      }
+    }
   }
 }
 
@@ -337,8 +343,17 @@ export class Client {
   private teardown(closeSocket: boolean): void {
     if (this.isDestroyed) return;
     this.isDestroyed = true;
-    for (const l of this.destroyListeners) l();
-    for (const [, resource] of this.objects.entries()) resource.destroyQuietly();
+    // Teardown runs on client input (a close, a protocol error): a throwing
+    // listener is a compositor bug to report, not a reason to stop cleaning up.
+    const report = (error: unknown): void => this.display.options.onInternalError?.(error, this);
+    for (const l of this.destroyListeners) {
+      try {
+        l();
+      } catch (error) {
+        report(error);
+      }
+    }
+    for (const [, resource] of this.objects.entries()) resource.destroyQuietly(report);
     this.registries.clear();
     this.closeUnclaimedFds();
     this.out.discard();
@@ -370,11 +385,13 @@ export class Client {
 
   /** @internal The body of every resource.send.<event>(...). */
   sendEvent(resource: Resource, spec: MessageSpec, args: readonly unknown[]): void {
+    // A gone or failed client drops events silently, even to objects that
+    // teardown already destroyed (destroy listeners often send events).
+    if (this.isDestroyed || this.error !== null) return;
     if (resource.destroyed) throw new Error(`${resource.interface.name}#${resource.id}.${spec.name} sent on a destroyed object`);
     if (spec.since > resource.version) {
       throw new Error(`${resource.interface.name}.${spec.name} needs version ${spec.since}, object has ${resource.version}`);
     }
-    if (this.isDestroyed || this.error !== null) return;
     const wire: WireValue[] = spec.args.map((arg, i) => {
       const value = args[i];
       if (arg.type === 'object' || arg.type === 'new_id') {

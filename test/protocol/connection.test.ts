@@ -271,4 +271,25 @@ describe('connection over an in-memory socket pair', () => {
     expect(order).toEqual([s.id, r.id]);
     expect(rig.display.clients.size).toBe(0);
   });
+
+  it('destroy listeners may send events or throw during disconnect; the throw is reported', async () => {
+    const errors: unknown[] = [];
+    const rig = makeRig(makeDisplay(undefined, (e) => errors.push(e)));
+    const peer = rig.connect();
+    const { registry, names } = await listGlobals(rig, peer);
+    const compositor = registry.send.bind(names.get('wl_compositor') ?? 0, wlCompositorInterface, 6);
+    const surface = compositor.send.createSurface();
+    const output = registry.send.bind(names.get('wl_output') ?? 0, wlOutputInterface, 4);
+    await roundtrip(rig, peer);
+    const s = peer.server.getResource(surface.id) as Resource<'wl_surface'>;
+    const o = peer.server.getResource(output.id) as Resource<'wl_output'>;
+    o.onDestroy(() => s.send.leave(o)); // s is already gone by then (lower id)
+    s.onDestroy(() => {
+      throw new Error('listener bug');
+    });
+    peer.conn.close();
+    expect(() => rig.pump()).not.toThrow();
+    expect(errors).toHaveLength(1);
+    expect(o.destroyed).toBe(true);
+  });
 });
