@@ -7,6 +7,10 @@
 import { ManualClock } from '../../shared/kernel/clock';
 import { Kernel } from '../../shared/kernel/kernel';
 import type { Process } from '../../shared/kernel/process';
+import type { DrmFile } from '../../shared/kernel/drm';
+import { find, type DrmSyncobj } from '../../shared/kernel/drm-syncobj';
+import type { DmaFence } from '../../shared/kernel/dma-fence';
+import { syncFileGetFence } from '../../shared/kernel/sync-file';
 import {
   DRM_IOCTL_SYNCOBJ_CREATE,
   DRM_IOCTL_SYNCOBJ_DESTROY,
@@ -47,6 +51,20 @@ export class SyncobjEnv {
     this.proc = this.kernel.spawn(comm);
     this.fd = this.proc.open('/dev/dri/card0');
     if (this.fd < 0) throw new Error(`open card0: ${this.fd}`);
+  }
+
+  /** Kernel side, for assertions a program could not make: the syncobj behind a handle. */
+  syncobj(handle: number): DrmSyncobj {
+    const so = find(this.proc.fget(this.fd)?.priv as DrmFile, handle);
+    if (!so) throw new Error(`no syncobj ${handle}`);
+    return so;
+  }
+
+  /** Kernel side: the fence a sync_file fd holds. */
+  fenceOf(fd: number): DmaFence {
+    const f = syncFileGetFence(this.proc.fget(fd));
+    if (!f) throw new Error(`fd ${fd} is not a sync_file`);
+    return f;
   }
 
   now(): bigint {
