@@ -1,0 +1,189 @@
+/**
+ * The handoff server as a fastify app that tests build without a port:
+ *
+ *   GET /healthz   {status:'ok', clients:n}
+ *   GET /ws        WebSocket upgrade: one connection is one client process
+ *                  (client-session.ts); Origin checked against an allowlist
+ *   GET /          the built browser app from dist/, or a page saying how
+ *                  to build it
+ *
+ * Everything ws-specific stays in this file: the session and the compositor
+ * see a FrameSink (send bytes, close) and plain Uint8Array frames.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fastifyWebsocket from '@fastify/websocket';
+import fastifyStatic from '@fastify/static';
+import type { WebSocket, RawData } from 'ws';
+import { Kernel } from '../shared/kernel/kernel';
+import { ClientSession, CloseCode, type FrameSink } from './client-session';
+import { createMinimalCompositor } from './minimal-compositor';
+import type { Compositor } from './compositor-hook';
+
+/** Frames larger than this end the client (ws closes with 1009, Message Too Big). */
+export const DEFAULT_MAX_FRAME_BYTES = 1 << 20;
+/** A client that lets this much output pile up unread is dropped. */
+export const MAX_BUFFERED_BYTES = 16 << 20;
+export const WS_PATH = '/ws';
+
+export interface AppOptions {
+  /** The machine. Default: a new Kernel on the host clock. */
+  kernel?: Kernel;
+  /** The compositor; its process must live in `kernel`. Default: the minimal one. */
+  compositor?: Compositor;
+  /** Origins allowed besides the server's own (`http://host:port` it listens on). */
+  origins?: readonly string[];
+  /** WebSocket frame cap in bytes. Default 1 MiB. */
+  maxFrameBytes?: number;
+  /** fastify's logger option (pino). Default: off. */
+  logger?: FastifyServerOptions['logger'];
+  /** Where the built browser app lives. Default: dist/ at the repository root. */
+  distDir?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The kernel every client process lives in. */
+    kernel: Kernel;
+    compositor: Compositor;
+    /** Live client sessions. */
+    sessions: ReadonlySet<ClientSession>;
+  }
+}
+
+const NOT_BUILT_PAGE = `<!doctype html>
+<meta charset="utf-8">
+<title>handoff</title>
+<h1>handoff</h1>
+<p>The server is running, but the browser app is not built.</p>
+<p>Build it with <code>npm run build</code> (vite writes it to <code>dist/</code>), then reload.</p>
+<p>Health: <a href="/healthz">/healthz</a>. WebSocket clients connect to <code>${WS_PATH}</code>.</p>
+`;
+
+/** The origins a browser shows for this server (loopback is reachable as localhost too). */
+function ownOrigins(app: FastifyInstance): string[] {
+  const addr = app.server.address();
+  if (!addr || typeof addr === 'string') return [];
+  const { address, port } = addr as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  const out = [`http://${host}:${port}`];
+  if (address === '127.0.0.1' || address === '::1') out.push(`http://localhost:${port}`);
+  return out;
+}
+
+/** A process name from ?comm=, as the kernel keeps it (TASK_COMM_LEN 16). */
+function commFrom(query: unknown): string {
+  const raw = typeof query === 'object' && query !== null ? (query as Record<string, unknown>).comm : undefined;
+  const clean = typeof raw === 'string' ? raw.replace(/[^\w.-]/g, '').slice(0, 15) : '';
+  return clean || 'client';
+}
+
+/** A close reason fits 123 bytes of UTF-8 (RFC 6455 §5.5); ws throws on longer ones. */
+function closeReason(reason: string): string {
+  let out = reason;
+  while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
+  return out;
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}
+
+/** The FrameSink over a ws socket, with the output backlog cap. */
+function wsSink(socket: WebSocket): FrameSink {
+  return {
+    send(frame) {
+      if (socket.readyState !== socket.OPEN) return;
+      if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+        socket.close(CloseCode.policyViolation, 'client is not reading');
+        return;
+      }
+      socket.send(frame, { binary: true });
+    },
+    close(code, reason) {
+      if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, closeReason(reason));
+    },
+  };
+}
+
+export function buildApp(options: AppOptions = {}): FastifyInstance {
+  const kernel = options.kernel ?? options.compositor?.process.kernel ?? new Kernel();
+  const compositor =
+    options.compositor ?? createMinimalCompositor(kernel, { onInternalError: (err) => app.log.error({ err }, 'compositor request handler failed') });
+  if (compositor.process.kernel !== kernel) throw new Error('the compositor process must live in the app kernel');
+  const extraOrigins = new Set(options.origins ?? []);
+  const distDir = options.distDir ?? fileURLToPath(new URL('../dist', import.meta.url));
+  const sessions = new Set<ClientSession>();
+  let nextClientId = 1;
+
+  const app = Fastify({ logger: options.logger ?? false });
+  app.decorate('kernel', kernel);
+  app.decorate('compositor', compositor);
+  app.decorate('sessions', sessions);
+
+  void app.register(fastifyWebsocket, {
+    options: { maxPayload: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES },
+    // Shutdown: tell every client why (1001 Going Away) before the server closes.
+    preClose(done) {
+      for (const s of [...sessions]) s.end(CloseCode.goingAway, 'server shutting down');
+      this.websocketServer.close();
+      done();
+    },
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', clients: sessions.size }));
+
+  void app.register(async (scope) => {
+    scope.get(
+      WS_PATH,
+      {
+        websocket: true,
+        // Runs before the upgrade: a browser page from another origin never
+        // gets a socket. Non-browser clients send no Origin and are allowed
+        // (they could forge one anyway; the check protects browsers).
+        preValidation: async (request, reply) => {
+          const origin = request.headers.origin;
+          if (origin === undefined) return;
+          if (extraOrigins.has(origin) || ownOrigins(app).includes(origin)) return;
+          request.log.warn({ origin }, 'WebSocket upgrade from a foreign origin refused');
+          await reply.code(403).send({ error: 'origin not allowed' });
+        },
+      },
+      (socket, request) => {
+        const sink = wsSink(socket);
+        const session = new ClientSession({
+          id: nextClientId++,
+          kernel,
+          compositor,
+          comm: commFrom(request.query),
+          sink,
+          log: request.log,
+        });
+        sessions.add(session);
+        socket.on('message', (data, isBinary) => {
+          if (!isBinary) {
+            session.refuse('text frame: every frame is binary (docs/protocol.md)');
+            return;
+          }
+          session.receive(toBytes(data));
+        });
+        socket.on('close', () => {
+          sessions.delete(session);
+          session.disconnected();
+        });
+      },
+    );
+  });
+
+  if (existsSync(`${distDir}/index.html`)) {
+    void app.register(fastifyStatic, { root: distDir, prefix: '/' });
+  } else {
+    app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(NOT_BUILT_PAGE));
+  }
+
+  return app;
+}

@@ -1,0 +1,57 @@
+/**
+ * How a compositor plugs into the transport. The transport (app.ts,
+ * client-session.ts) owns sockets, processes and the kernel channel; the
+ * compositor owns a Wayland Display (its globals and their handlers) and
+ * one Process of its own in the same Kernel. No ws or fastify type crosses
+ * this interface.
+ *
+ * fds: a client's request handler sees fd arguments as the *compositor's*
+ * fd numbers (the transport installs each passed fd into the compositor
+ * process, as SCM_RIGHTS would); the handler owns them and closes them when
+ * done. An fd the compositor sends in an event is its own number; the
+ * transport installs a copy into the client's process (the compositor keeps
+ * its fd, as libwayland dups at marshal time).
+ *
+ * Flushing: the transport flushes every client after each frame it
+ * receives. Events a compositor sends from its own timers (repaint, frame
+ * callbacks, releases) must be followed by `display.flushClients()`.
+ */
+import type { Process } from '../shared/kernel/process';
+import type { Client, Display } from '../shared/protocol/server';
+import type { WireValue } from '../shared/protocol/kernel-channel';
+
+/** One connected client, as the compositor sees it. */
+export interface CompositorClient {
+  /** Connection serial, unique for the server's lifetime. */
+  readonly id: number;
+  /** The client's process name (?comm= on the WebSocket URL, default 'client'). */
+  readonly comm: string;
+  /** The client's process: its fd table in the shared Kernel. */
+  readonly process: Process;
+  /** The client's Wayland connection (objects, postError, flush). */
+  readonly wayland: Client;
+  /** Send an asynchronous event on the kernel channel (vgpu "job runnable"). */
+  kernelEvent(name: string, data: WireValue): void;
+}
+
+/** What a compositor wants to hear about one client. */
+export interface CompositorClientHooks {
+  /**
+   * The client is gone. Its Wayland objects are already destroyed (their
+   * onDestroy listeners ran); its process exits right after this returns.
+   */
+  disconnected?(): void;
+}
+
+export interface Compositor {
+  /** The compositor's own process; fds clients pass are installed here. */
+  readonly process: Process;
+  /** The Wayland display: globals, clients, serials. */
+  readonly display: Display;
+  /**
+   * A client connected: its process and its Wayland client exist, nothing
+   * has been read from it yet. Globals are per Display (use createGlobal's
+   * `visible` to hide some from some clients).
+   */
+  clientConnected?(client: CompositorClient): CompositorClientHooks | void;
+}
