@@ -1,0 +1,75 @@
+/**
+ * wl_buffer over a dma-buf (zwp_linux_dmabuf_v1): the compositor's own fd
+ * of the client's buffer, its size and format, and how many content
+ * updates still use it. wl_buffer.release goes out when the last use ends,
+ * as Mutter's use count does. A client may destroy the wl_buffer while it
+ * is still on screen: the compositor keeps its fd until the last use ends.
+ */
+import type { Process } from '../../shared/kernel/process';
+import type { Resource } from '../../shared/protocol/server';
+import type { WlBufferRequests } from '../../shared/protocol/generated/wayland';
+import type { BufferState } from './types';
+
+export interface DmabufAttributes {
+  /** The compositor's fd of the dma-buf (received with zwp_linux_buffer_params_v1.add). */
+  readonly fd: number;
+  /** The kernel's dma-buf id (for traces and the validator). */
+  readonly buf: number;
+  readonly width: number;
+  readonly height: number;
+  readonly format: number;
+  readonly offset: number;
+  readonly stride: number;
+}
+
+export class DmabufBuffer implements WlBufferRequests {
+  readonly attrs: DmabufAttributes;
+  private readonly proc: Process;
+  resource: Resource<'wl_buffer'> | null = null;
+  /** Content updates (queued, current or being read) that hold this buffer. */
+  uses = 0;
+  state: BufferState = 'client-owned';
+  private destroyed = false;
+  private closed = false;
+
+  constructor(proc: Process, attrs: DmabufAttributes) {
+    this.proc = proc;
+    this.attrs = attrs;
+  }
+
+  /** wl_buffer.destroy */
+  destroy(resource: Resource<'wl_buffer'>): void {
+    resource.destroy();
+  }
+
+  /** Called when the resource goes away (request or disconnect). */
+  resourceGone(): void {
+    this.resource = null;
+    this.destroyed = true;
+    this.maybeClose();
+  }
+
+  setState(state: BufferState): void {
+    this.state = state;
+  }
+
+  acquireUse(): void {
+    this.uses++;
+  }
+
+  /** A use ended; true when it was the last one (time for wl_buffer.release). */
+  releaseUse(): boolean {
+    if (this.uses <= 0) throw new Error('DmabufBuffer.releaseUse without a use');
+    this.uses--;
+    if (this.uses > 0) return false;
+    this.maybeClose();
+    return true;
+  }
+
+  private maybeClose(): void {
+    if (this.destroyed && this.uses === 0 && !this.closed) {
+      this.closed = true;
+      this.proc.close(this.attrs.fd);
+    }
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * wl_surface.commit: pending state → content update with locks.
+ *
+ * Which locks an update gets depends on the client's sync path and on the
+ * latch policy:
+ *
+ * | path      | cpu-wait                                   | gpu-wait                          | none    |
+ * |-----------|--------------------------------------------|-----------------------------------|---------|
+ * | syncobj   | lock until the acquire point's sync_file   | lock until the point materialises,| no lock |
+ * |           | (HANDLE_TO_FD EXPORT_SYNC_FILE) signals    | then the GPU waits on it          |         |
+ * | sync-file | lock until the acquire sync_file signals   | the GPU waits on it               | no lock |
+ * | implicit  | lock until an EXPORT_SYNC_FILE(READ)       | the composition job waits through | no lock |
+ * |           | snapshot taken now signals (Mutter)        | implicit sync (old behaviour)     |         |
+ *
+ * A lock clears from a fence callback (Process.watch), never by polling.
+ */
+import { DMA_BUF_SYNC_READ } from '../../shared/kernel/uapi';
+import { EINVAL } from '../../shared/kernel/errno';
+import {
+  DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT,
+  DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE,
+} from '../../shared/kernel/uapi';
+import type { ContentUpdate } from './content-update-queue';
+import type { Compositor } from './compositor';
+import type { Surface } from './surface';
+import type { BufferUse, CommitState, CommitSync, TimelinePoint } from './types';
+import { exportSyncFile, syncobjExportPoint, whenReadable } from './sync-ops';
+import { validateSyncobjCommit } from './protocols/linux-drm-syncobj-v1';
+import { validateSurfaceSyncCommit } from './protocols/linux-explicit-synchronization-unstable-v1';
+import { endUse, timelineUnref } from './release';
+
+/** How long one WAIT_AVAILABLE ioctl waits before the compositor asks again. */
+const MATERIALIZE_WAIT_NS = 10_000_000_000n;
+
+export function commitSurface(c: Compositor, surface: Surface): void {
+  // Extension checks first, in a fixed order; a violation ends the client.
+  if (!validateSyncobjCommit(surface)) return;
+  if (!validateSurfaceSyncCommit(surface)) return;
+  const p = surface.takePending();
+  for (const hook of surface.onCommitHooks.splice(0)) hook(surface);
+
+  const now = c.now();
+  const buffer = p.buffer;
+  let use: BufferUse | null = null;
+  if (buffer) {
+    let sync: CommitSync = { kind: 'implicit' };
+    if (surface.syncobjSurface && p.acquirePoint && p.releasePoint) {
+      sync = { kind: 'syncobj', acquire: p.acquirePoint, release: p.releasePoint };
+    } else if (surface.syncSurface) {
+      sync = { kind: 'sync-file', acquireFd: p.acquireFenceFd, release: p.bufferRelease };
+    }
+    use = { buffer, sync, frames: [], ended: false };
+    buffer.acquireUse();
+  } else {
+    // Points or fences set without a buffer were rejected above; nothing to hold.
+    dropPendingSync(c, p.acquirePoint, p.releasePoint, p.acquireFenceFd);
+  }
+  const state: CommitState = {
+    buffer,
+    use,
+    frameCallbacks: p.frameCallbacks,
+    feedbacks: p.feedbacks,
+    fifoBarrier: p.fifoBarrier,
+    // The state owns the acquire sync_file from here on (closed by closeAcquire).
+    acquireFd: use?.sync.kind === 'sync-file' ? use.sync.acquireFd : -1,
+  };
+  const update = surface.queue.push(state, now, p.fifoWait, p.targetNs);
+  surface.stats.committed++;
+  if (use) {
+    addLocks(c, surface, update, use);
+    c.bufferState(use.buffer, surface, update.locks > 0 ? 'waiting-on-fence' : 'queued');
+  }
+}
+
+function dropPendingSync(c: Compositor, acquire: TimelinePoint | null, release: TimelinePoint | null, fd: number): void {
+  if (acquire) timelineUnref(c, acquire.timeline);
+  if (release) timelineUnref(c, release.timeline);
+  if (fd >= 0) c.proc.close(fd);
+}
+
+function lockOnFd(c: Compositor, surface: Surface, update: ContentUpdate<CommitState>, fd: number): void {
+  let cancel = (): void => {};
+  const cancelOnce = (): void => cancel();
+  surface.queue.lock(update, cancelOnce);
+  cancel = whenReadable(c.proc, fd, () => {
+    cancel = () => {};
+    if (surface.queue.unlock(update, c.now()) && update.state.use && !surface.destroyed) {
+      c.bufferState(update.state.use.buffer, surface, 'queued');
+    }
+  });
+}
+
+function addLocks(c: Compositor, surface: Surface, update: ContentUpdate<CommitState>, use: BufferUse): void {
+  const policy = c.policy;
+  const sync = use.sync;
+  switch (sync.kind) {
+    case 'syncobj': {
+      if (policy === 'none') return;
+      const fd = syncobjExportPoint(c.proc, c.drmFd, sync.acquire.timeline.handle, sync.acquire.point);
+      if (fd >= 0) {
+        update.state.acquireFd = fd;
+        if (policy === 'cpu-wait') lockOnFd(c, surface, update, fd);
+        return;
+      }
+      if (fd !== -EINVAL) return; // the timeline is broken: sample without waiting
+      // Not submitted yet ("commit before you submit"): wait for the point
+      // to materialise (WAIT_AVAILABLE, as wlroots does), then as above.
+      waitMaterialized(c, surface, update, sync.acquire);
+      return;
+    }
+    case 'sync-file': {
+      if (sync.acquireFd >= 0 && policy === 'cpu-wait') lockOnFd(c, surface, update, sync.acquireFd);
+      return;
+    }
+    case 'implicit': {
+      if (policy !== 'cpu-wait') return;
+      // Mutter: a snapshot of the writers now, so later client work cannot extend the wait.
+      const fd = exportSyncFile(c.proc, use.buffer.attrs.fd, DMA_BUF_SYNC_READ);
+      if (fd < 0) return;
+      lockOnFd(c, surface, update, fd);
+      c.proc.close(fd); // the watch holds the file
+      return;
+    }
+  }
+}
+
+function waitMaterialized(c: Compositor, surface: Surface, update: ContentUpdate<CommitState>, acquire: TimelinePoint): void {
+  let cancelled = false;
+  surface.queue.lock(update, () => {
+    cancelled = true;
+  });
+  const attempt = (): void => {
+    const arg = {
+      handles: [acquire.timeline.handle],
+      points: [acquire.point],
+      timeout_nsec: c.now() + MATERIALIZE_WAIT_NS,
+      count_handles: 1,
+      flags: DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE,
+      first_signaled: 0,
+      pad: 0,
+      deadline_nsec: 0n,
+    };
+    void Promise.resolve(c.proc.ioctl(c.drmFd, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, arg)).then((r) => {
+      if (cancelled) return;
+      if (r !== 0) return attempt(); // -ETIME: ask again while the update waits
+      const fd = syncobjExportPoint(c.proc, c.drmFd, acquire.timeline.handle, acquire.point);
+      if (fd >= 0) {
+        update.state.acquireFd = fd;
+        if (c.policy === 'cpu-wait') lockOnFd(c, surface, update, fd);
+      }
+      if (surface.queue.unlock(update, c.now()) && update.state.use) c.bufferState(update.state.use.buffer, surface, 'queued');
+    });
+  };
+  attempt();
+}
+
+/** Surface destroyed or client gone: every queued update is discarded, the current use ends. */
+export function dropSurfaceUpdates(c: Compositor, surface: Surface): void {
+  for (const update of surface.queue.clear()) {
+    discardUpdate(c, surface, update.state);
+  }
+  if (surface.current) {
+    const use = surface.current;
+    surface.current = null;
+    endUse(c, surface, use);
+  }
+}
+
+/** An update that will never be shown: feedback discarded, buffer use ended. */
+export function discardUpdate(c: Compositor, surface: Surface, state: CommitState): void {
+  surface.stats.discarded++;
+  c.emit({ type: 'surface.presentation', t: c.now(), client: surface.clientKey, surface: surface.resource.id, result: 'discarded' });
+  for (const fb of state.feedbacks) if (!fb.destroyed) fb.send.discarded();
+  closeAcquire(c, state);
+  if (state.use) endUse(c, surface, state.use);
+}
+
+export function closeAcquire(c: Compositor, state: CommitState): void {
+  if (state.acquireFd >= 0) {
+    c.proc.close(state.acquireFd);
+    state.acquireFd = -1;
+  }
+}

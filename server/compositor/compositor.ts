@@ -1,0 +1,251 @@
+/**
+ * The compositor: policy over the protocol runtime and the kernel model.
+ *
+ * It is one process ("compositor") in the kernel, with its own DRM fd and
+ * GPU ring. Each client connection is a Wayland client of `display` whose
+ * fds cross into the compositor's fd table as with SCM_RIGHTS. A commit
+ * becomes a content update whose locks depend on the sync path and the
+ * latch policy (commit.ts); at each latch deadline the output's repaint
+ * latches ready updates and submits a composition job (repaint.ts); the
+ * flip presents them and buffer uses end through their release paths
+ * (release.ts). Everything observable goes to the trace ring and metrics.
+ */
+import type { Kernel } from '../../shared/kernel/kernel';
+import type { Process } from '../../shared/kernel/process';
+import type { KernelEvent } from '../../shared/kernel/events';
+import { SyncValidator } from '../../shared/kernel/sync-validator';
+import { DRM_IOCTL_VGPU_RING_NEW } from '../../shared/kernel/vgpu-drm';
+import { Display, type Client } from '../../shared/protocol/server';
+import type { FrameSocket, TraceMessage } from '../../shared/protocol/connection';
+import type { WireValue } from '../../shared/protocol/wire';
+import {
+  createCompositorMetrics,
+  recordTraceEvent,
+  renderCompositorMetrics,
+  type CompositorMetrics,
+} from '../../shared/trace/metrics';
+import { createTraceRing, pushEvent, type TraceRing } from '../../shared/trace/ring';
+import type { BufferState, TraceEvent } from '../../shared/trace/events';
+import { Output, type OutputMode } from './output';
+import type { Surface } from './surface';
+import type { DmabufBuffer } from './buffer';
+import type { LatchPolicy } from './types';
+import { commitSurface, dropSurfaceUpdates } from './commit';
+import { Repaint } from './repaint';
+import { registerProtocols } from './protocols';
+
+export interface CompositorOptions {
+  kernel: Kernel;
+  policy?: LatchPolicy;
+  mode?: Partial<OutputMode>;
+  /** Modelled GPU time of a composition: base + per on-screen surface. */
+  compositionCost?: { baseNs: bigint; perSurfaceNs: bigint };
+  /** Trace ring capacity (events). */
+  traceCapacity?: number;
+  /** Start the output's vblank clock at once (default true). */
+  autoStart?: boolean;
+}
+
+export interface ClientInfo {
+  readonly key: number;
+  readonly name: string;
+  readonly proc: Process;
+  readonly client: Client;
+  readonly surfaces: Set<Surface>;
+}
+
+export type TraceObserver = (ev: TraceEvent, seq: number) => void;
+
+export class Compositor {
+  readonly kernel: Kernel;
+  readonly display: Display;
+  /** The compositor's own process in the kernel model. */
+  readonly proc: Process;
+  /** Its /dev/dri/card0 fd: syncobj handles and composition jobs. */
+  readonly drmFd: number;
+  /** Its own vgpu ring ("compositor"). */
+  readonly ring: number;
+  readonly output: Output;
+  readonly validator: SyncValidator;
+  readonly trace: TraceRing;
+  readonly metrics: CompositorMetrics;
+  readonly compositionCost: { baseNs: bigint; perSurfaceNs: bigint };
+  /** Mapped surfaces in stacking order (bottom first). */
+  readonly surfaces = new Map<number, Surface>();
+  readonly clients = new Map<Client, ClientInfo>();
+  readonly repaint: Repaint;
+  private policyValue: LatchPolicy;
+  private observers: TraceObserver[] = [];
+  private nextClientKey = 1;
+  private placed = 0;
+  private unsubscribeKernel: () => void;
+
+  constructor(options: CompositorOptions) {
+    this.kernel = options.kernel;
+    this.policyValue = options.policy ?? 'cpu-wait';
+    this.compositionCost = options.compositionCost ?? { baseNs: 300_000n, perSurfaceNs: 20_000n };
+    this.trace = createTraceRing(options.traceCapacity ?? 65_536);
+    this.metrics = createCompositorMetrics();
+    this.validator = new SyncValidator(this.kernel);
+    this.unsubscribeKernel = this.kernel.subscribe((ev: KernelEvent) => this.emit(ev));
+    this.proc = this.kernel.spawn('compositor');
+    this.drmFd = this.proc.open('/dev/dri/card0');
+    if (this.drmFd < 0) throw new Error(`compositor: open /dev/dri/card0 failed (${this.drmFd})`);
+    const ringArg = { name: 'compositor', flags: 0, ring: 0 };
+    const r = this.proc.ioctl(this.drmFd, DRM_IOCTL_VGPU_RING_NEW, ringArg);
+    if (r !== 0) throw new Error(`compositor: DRM_IOCTL_VGPU_RING_NEW failed (${String(r)})`);
+    this.ring = ringArg.ring;
+    this.display = new Display({
+      onInternalError: (err, client) => {
+        const info = this.clients.get(client);
+        this.emit({
+          type: 'client.disconnect',
+          t: this.now(),
+          client: info?.key ?? 0,
+          reason: `internal error: ${err instanceof Error ? err.message : String(err)}`,
+        });
+      },
+    });
+    this.repaint = new Repaint(this);
+    this.output = new Output('virtual-1', this.kernel.clock, this.repaint, options.mode ?? {});
+    registerProtocols(this);
+    if (options.autoStart ?? true) this.output.start();
+  }
+
+  get policy(): LatchPolicy {
+    return this.policyValue;
+  }
+
+  /** Switch the latch policy; applies to commits from now on. */
+  setPolicy(policy: LatchPolicy): void {
+    this.policyValue = policy;
+  }
+
+  now(): bigint {
+    return this.kernel.clock.now();
+  }
+
+  /**
+   * Accept a client connection whose process is `proc`: fds it sends are
+   * installed into the compositor's table, fds the compositor sends into
+   * the client's (SCM_RIGHTS both ways).
+   */
+  connect(socket: FrameSocket, proc: Process, name: string): Client {
+    const key = this.nextClientKey++;
+    const client = this.display.createClient(socket, {
+      fds: {
+        receive: (fd) => this.proc.receiveFd(proc, fd),
+        send: (fd) => proc.receiveFd(this.proc, fd),
+        close: (fd) => {
+          this.proc.close(fd);
+        },
+      },
+      trace: (m) => this.traceMessage(key, m),
+    });
+    const info: ClientInfo = { key, name, proc, client, surfaces: new Set() };
+    this.clients.set(client, info);
+    this.emit({ type: 'client.connect', t: this.now(), client: key, pid: proc.pid, name });
+    client.onDestroy(() => {
+      this.clients.delete(client);
+      this.emit({ type: 'client.disconnect', t: this.now(), client: key, reason: client.error?.message ?? 'closed' });
+    });
+    return client;
+  }
+
+  clientInfo(client: Client): ClientInfo | undefined {
+    return this.clients.get(client);
+  }
+
+  // ---- surfaces (SurfaceHost) ----
+
+  addSurface(surface: Surface, info: ClientInfo | undefined): void {
+    info?.surfaces.add(surface);
+  }
+
+  /** First commit with a role: place and map the surface (simple cascade). */
+  mapSurface(surface: Surface): void {
+    if (this.surfaces.has(surface.key)) return;
+    surface.x = 32 * (this.placed % 12);
+    surface.y = 24 * (this.placed % 12);
+    this.placed++;
+    this.surfaces.set(surface.key, surface);
+  }
+
+  commit(surface: Surface): void {
+    commitSurface(this, surface);
+  }
+
+  surfaceDestroyed(surface: Surface): void {
+    dropSurfaceUpdates(this, surface);
+    this.surfaces.delete(surface.key);
+    for (const info of this.clients.values()) info.surfaces.delete(surface);
+  }
+
+  // ---- trace ----
+
+  /** Subscribe to every trace event (kernel and compositor), live. */
+  observe(observer: TraceObserver): () => void {
+    this.observers.push(observer);
+    return () => {
+      this.observers = this.observers.filter((o) => o !== observer);
+    };
+  }
+
+  emit(ev: TraceEvent): void {
+    const seq = pushEvent(this.trace, ev);
+    recordTraceEvent(this.metrics, ev);
+    for (const o of this.observers) o(ev, seq);
+  }
+
+  bufferState(buffer: DmabufBuffer, surface: Surface | null, state: BufferState): void {
+    buffer.setState(state);
+    const res = buffer.resource;
+    this.emit({
+      type: 'buffer.state',
+      t: this.now(),
+      client: surface?.clientKey ?? 0,
+      ...(surface ? { surface: surface.resource.id } : {}),
+      buffer: res?.id ?? 0,
+      buf: buffer.attrs.buf,
+      state,
+    });
+  }
+
+  private traceMessage(client: number, m: TraceMessage): void {
+    this.emit({
+      type: 'protocol',
+      t: this.now(),
+      client,
+      dir: m.direction === 'in' ? 'request' : 'event',
+      iface: m.interface,
+      object: m.objectId,
+      message: m.message,
+      args: summarizeArgs(m.args),
+    });
+  }
+
+  metricsText(): string {
+    this.metrics.clients.value = this.clients.size;
+    return renderCompositorMetrics(this.metrics);
+  }
+
+  /** Stop the vblank clock and detach from the kernel (server shutdown, tests). */
+  shutdown(): void {
+    this.output.stop();
+    for (const c of [...this.clients.keys()]) c.destroy();
+    this.unsubscribeKernel();
+    this.validator.dispose();
+  }
+}
+
+function summarizeArgs(args: readonly WireValue[]): string {
+  const parts: string[] = [];
+  for (const a of args) {
+    if (typeof a === 'string') parts.push(JSON.stringify(a.length > 40 ? `${a.slice(0, 40)}…` : a));
+    else if (typeof a === 'number') parts.push(String(a));
+    else if (a === null) parts.push('null');
+    else if (a instanceof Uint8Array) parts.push(`array[${a.length}]`);
+    else parts.push(JSON.stringify(a));
+  }
+  return parts.join(', ');
+}

@@ -1,0 +1,110 @@
+/**
+ * xdg_wm_base / xdg_surface / xdg_toplevel: enough for titled, configured
+ * windows. The first commit after get_toplevel gets the initial configure
+ * (toplevel.configure then xdg_surface.configure), as compositors do; the
+ * surface is mapped (placed and composited) from its first commit with a
+ * role.
+ */
+import type { Compositor } from '../compositor';
+import type { Resource } from '../../../shared/protocol/server';
+import {
+  XdgSurfaceError,
+  XdgWmBaseError,
+  xdgWmBaseInterface,
+  type XdgPositionerRequests,
+  type XdgToplevelRequests,
+} from '../../../shared/protocol/generated/xdg-shell';
+import { destroyResource, surfaceOf } from './util';
+
+const positioner: XdgPositionerRequests = {
+  destroy: destroyResource,
+  setSize() {},
+  setAnchorRect() {},
+  setAnchor() {},
+  setGravity() {},
+  setConstraintAdjustment() {},
+  setOffset() {},
+  setReactive() {},
+  setParentSize() {},
+  setParentConfigure() {},
+};
+
+export function registerXdgShell(c: Compositor): void {
+  c.display.createGlobal(xdgWmBaseInterface, 5, (newId) => {
+    newId.create({
+      destroy: destroyResource,
+      createPositioner: (_r, id) => {
+        id.create(positioner);
+      },
+      pong: () => {},
+      getXdgSurface: (wm, id, wlSurface) => {
+        const surface = surfaceOf(wlSurface);
+        if (surface.role.kind !== 'none') {
+          wm.postError(XdgWmBaseError.role, `wl_surface@${wlSurface.id} already has a role`);
+          return;
+        }
+        if (surface.pending.buffer || surface.current) {
+          id.create(xdgSurfaceStub());
+          wm.postError(XdgSurfaceError.unconfiguredBuffer, 'xdg_surface created on a surface with a buffer');
+          return;
+        }
+        id.create({
+          destroy: destroyResource,
+          getToplevel: (xs, tid) => {
+            if (surface.role.kind !== 'none') {
+              xs.postError(XdgSurfaceError.alreadyConstructed, 'xdg_surface already has a role object');
+              return;
+            }
+            surface.role = { kind: 'xdg_toplevel', title: '', appId: '' };
+            const toplevel = tid.create(toplevelImpl(surface.role));
+            // Initial commit → initial configure; the window maps then.
+            surface.onCommitHooks.push(() => {
+              if (toplevel.destroyed || xs.destroyed) return;
+              toplevel.send.configure(0, 0, new Uint8Array(0));
+              xs.send.configure(c.display.nextSerial());
+              c.mapSurface(surface);
+            });
+          },
+          getPopup: (xs) => {
+            xs.postError(XdgWmBaseError.invalidPopupParent, 'popups are not supported by handoff');
+          },
+          setWindowGeometry: () => {},
+          ackConfigure: () => {},
+        });
+      },
+    });
+  });
+}
+
+function toplevelImpl(role: { title: string; appId: string }): XdgToplevelRequests {
+  return {
+    destroy: destroyResource,
+    setParent() {},
+    setTitle(_r: Resource<'xdg_toplevel'>, title: string) {
+      role.title = title;
+    },
+    setAppId(_r: Resource<'xdg_toplevel'>, appId: string) {
+      role.appId = appId;
+    },
+    showWindowMenu() {},
+    move() {},
+    resize() {},
+    setMaxSize() {},
+    setMinSize() {},
+    setMaximized() {},
+    unsetMaximized() {},
+    setFullscreen() {},
+    unsetFullscreen() {},
+    setMinimized() {},
+  };
+}
+
+function xdgSurfaceStub() {
+  return {
+    destroy: destroyResource,
+    getToplevel() {},
+    getPopup() {},
+    setWindowGeometry() {},
+    ackConfigure() {},
+  };
+}
