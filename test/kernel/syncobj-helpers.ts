@@ -43,11 +43,12 @@ function ok(r: Result, what: string): number {
 
 export class SyncobjEnv {
   readonly clock = new ManualClock();
-  readonly kernel = new Kernel({ clock: this.clock });
+  readonly kernel: Kernel;
   readonly proc: Process;
   readonly fd: number;
 
-  constructor(comm = 'igt') {
+  constructor(comm = 'igt', maxFds?: number) {
+    this.kernel = new Kernel(maxFds ? { clock: this.clock, limits: { maxFds } } : { clock: this.clock });
     this.proc = this.kernel.spawn(comm);
     this.fd = this.proc.open('/dev/dri/card0');
     if (this.fd < 0) throw new Error(`open card0: ${this.fd}`);
