@@ -63,7 +63,7 @@ export type KernelEvent =
       label: string;
       fence: number;
       error?: number;
-      /** On job.queued and job.start: the job's buffers, access and backing pages. */
+      /** On job.queued and job.start: the job's buffers and how it accesses them. */
       bos?: readonly JobBoAccess[];
     }
   | {
@@ -79,11 +79,14 @@ export type KernelEvent =
       explanation: string;
     };
 
-/** A buffer as a vgpu job uses it (job events). 'write' covers read-write. */
+/**
+ * A buffer as a vgpu job uses it (job events). 'write' covers read-write.
+ * Pages are left out (a buffer's pages are in its dmabuf.alloc event, and
+ * kernel.vgpu.job(id) has them): job events stay small on the wire.
+ */
 export interface JobBoAccess {
   readonly buf: number;
   readonly access: 'read' | 'write';
-  readonly pages: readonly number[];
 }
 
 export type KernelEventType = KernelEvent['type'];

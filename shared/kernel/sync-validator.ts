@@ -17,12 +17,15 @@
  *   - write-during-read: a write starts while an earlier reader is unfinished;
  *   - write-during-write: a write starts while an earlier writer is unfinished.
  *
- * Memory: at submission the validator notes each page's generation (the
- * page pool bumps it on every allocation). If, when the job starts or
- * ends, a page no longer backs the job's buffer or has been reallocated,
- * the GPU accessed memory that was freed, maybe reused, under it:
- * use-after-free, reported with the pages' new owner ("page table" is the
- * dangerous one: König's elephant).
+ * Memory: at submission the validator takes each buffer's pages from the
+ * vgpu (kernel.vgpu.job) and notes the first page's generation (the page
+ * pool bumps it on every allocation). If, when the job starts or ends, a
+ * page no longer backs the job's buffer, the GPU accessed memory that was
+ * freed, maybe reused, under it: use-after-free, reported with the pages'
+ * new owner ("page table" is the dangerous one: König's elephant). A
+ * dma-buf gives all its pages back at once, so while the first page is
+ * still the buffer's (same owner buffer, same generation) so are the
+ * others: the common case costs O(1) per buffer, whatever its size.
  *
  * Each hazard is kept in `hazards` and emitted as a 'hazard' kernel event,
  * so the trace and the timeline show it with its explanation.
@@ -37,16 +40,21 @@ export type HazardKind = Hazard['kind'];
 
 type JobEvent = Extract<KernelEvent, { ring: string }>;
 
+interface TrackedBo extends JobBoAccess {
+  /** The buffer's pages when the job was submitted ([] if unknown). */
+  readonly pages: readonly number[];
+  /** Generation of pages[0] then. */
+  readonly gen0: number;
+  /** Already reported as use-after-free for this job. */
+  reported: boolean;
+}
+
 interface TrackedJob {
   readonly id: number;
   readonly label: string;
   readonly ring: string;
-  readonly bos: readonly JobBoAccess[];
+  readonly bos: readonly TrackedBo[];
   running: boolean;
-  /** Page generations when the job was submitted, per buffer. */
-  readonly gens: Map<number, number[]>;
-  /** Buffers already reported as use-after-free for this job. */
-  readonly freed: Set<number>;
 }
 
 function describe(job: TrackedJob): string {
@@ -62,6 +70,7 @@ export class SyncValidator {
   /** Every hazard seen, oldest first. */
   readonly hazards: Hazard[] = [];
   private readonly core: KernelCore;
+  private readonly kernel: Kernel;
   private readonly pool: PagePool;
   private readonly jobs = new Map<number, TrackedJob>();
   /** Unfinished jobs per buffer id, in submission order. */
@@ -70,6 +79,7 @@ export class SyncValidator {
 
   constructor(kernel: Kernel) {
     this.core = kernel.core;
+    this.kernel = kernel;
     this.pool = kernel.pages;
     this.unsubscribe = kernel.subscribe((ev) => this.onEvent(ev));
   }
@@ -101,10 +111,14 @@ export class SyncValidator {
   }
 
   private track(ev: JobEvent): TrackedJob {
-    const gens = new Map<number, number[]>();
-    const bos = ev.bos ?? [];
-    for (const bo of bos) gens.set(bo.buf, bo.pages.map((p) => pageGeneration(this.pool, p)));
-    const job: TrackedJob = { id: ev.job, label: ev.label, ring: ev.ring, bos, running: false, gens, freed: new Set() };
+    const view = this.kernel.vgpu.job(ev.job);
+    const bos = (ev.bos ?? []).map((bo): TrackedBo => {
+      const pages = view?.bos.find((b) => b.buf === bo.buf)?.pages ?? [];
+      const first = pages[0];
+      const gen0 = first === undefined ? 0 : pageGeneration(this.pool, first);
+      return { buf: bo.buf, access: bo.access, pages, gen0, reported: false };
+    });
+    const job: TrackedJob = { id: ev.job, label: ev.label, ring: ev.ring, bos, running: false };
     this.jobs.set(job.id, job);
     for (const bo of bos) {
       let list = this.byBuf.get(bo.buf);
@@ -143,7 +157,7 @@ export class SyncValidator {
     }
   }
 
-  private conflict(job: TrackedJob, bo: JobBoAccess, other: TrackedJob, otherAccess: 'read' | 'write'): void {
+  private conflict(job: TrackedJob, bo: TrackedBo, other: TrackedJob, otherAccess: 'read' | 'write'): void {
     const kind: HazardKind =
       bo.access === 'read' ? 'read-during-write' : otherAccess === 'read' ? 'write-during-read' : 'write-during-write';
     const verb = bo.access === 'read' ? 'reading' : 'writing';
@@ -162,14 +176,15 @@ export class SyncValidator {
     this.report({ kind, job, buf: bo.buf, other: `job ${other.id} "${other.label}"`, explanation });
   }
 
-  private checkPages(job: TrackedJob, bo: JobBoAccess, when: 'start' | 'end'): void {
-    if (job.freed.has(bo.buf)) return;
-    const gens = job.gens.get(bo.buf) ?? [];
+  private checkPages(job: TrackedJob, bo: TrackedBo, when: 'start' | 'end'): void {
+    const first = bo.pages[0];
+    if (bo.reported || first === undefined) return;
+    if (pageBuf(this.pool, first) === bo.buf && pageGeneration(this.pool, first) === bo.gen0) return;
     const lost: number[] = [];
     /** Pages no longer the buffer's, by their new owner (undefined: free). */
     const byOwner = new Map<string | undefined, number[]>();
-    bo.pages.forEach((page, i) => {
-      if (pageBuf(this.pool, page) === bo.buf && pageGeneration(this.pool, page) === gens[i]) return;
+    bo.pages.forEach((page) => {
+      if (pageBuf(this.pool, page) === bo.buf) return;
       lost.push(page);
       const owner = pageOwner(this.pool, page);
       const list = byOwner.get(owner);
@@ -177,7 +192,7 @@ export class SyncValidator {
       else byOwner.set(owner, [page]);
     });
     if (lost.length === 0) return;
-    job.freed.add(bo.buf);
+    bo.reported = true;
     const owners = [...byOwner.keys()].filter((o): o is string => o !== undefined);
     const parts = [...byOwner].map(([owner, pages]) =>
       owner === undefined ? `page(s) ${pageList(pages)} are free` : `page(s) ${pageList(pages)} now belong to "${owner}"`,

@@ -27,7 +27,7 @@ import * as dmaFence from './dma-fence';
 import type { DmaFence, DmaFenceOps } from './dma-fence';
 import type { KernelCore } from './core';
 import { EEXIST, EINVAL, ENOENT, ETIMEDOUT, MAX_ERRNO } from './errno';
-import type { KernelEvent } from './events';
+import type { JobBoAccess, KernelEvent } from './events';
 
 export type VgpuAccess = 'read' | 'write';
 
@@ -89,6 +89,8 @@ export interface VgpuJob {
   cancelTimers: (() => void)[];
   /** Driver hook run after the job's fence signaled (retire). */
   onRetire: ((job: VgpuJob) => void) | null;
+  /** The bos as job events carry them, built once on first use. */
+  eventBos: readonly JobBoAccess[] | null;
 }
 
 export interface VgpuRing {
@@ -258,6 +260,7 @@ export function jobCreate(sched: VgpuSched, ring: VgpuRing, params: VgpuJobParam
     finishedAt: 0n,
     cancelTimers: [],
     onRetire: null,
+    eventBos: null,
   };
 }
 
@@ -269,8 +272,9 @@ function emitJob(sched: VgpuSched, job: VgpuJob, type: JobEventType, error = 0):
   if (!core.tracing) return;
   const v = job.view;
   const ev: JobEvent = { type, t: core.now(), job: v.id, pid: v.pid, ring: v.ring, label: v.label, fence: v.fence };
-  // Buffers (with pages) where an observer needs them: at queue and start.
-  if (type === 'job.queued' || type === 'job.start') ev.bos = v.bos;
+  // Buffers where an observer needs them: at queue and start (without
+  // pages, which would make every job event as big as its buffers).
+  if (type === 'job.queued' || type === 'job.start') ev.bos = job.eventBos ??= v.bos.map((b) => ({ buf: b.buf, access: b.access }));
   if (error) ev.error = error;
   core.emit(ev);
 }
