@@ -133,9 +133,27 @@ export function hostClock(): Clock {
   return {
     now,
     setTimer(atNs, fire) {
-      const ms = Math.max(0, Number(atNs - now()) / 1e6);
-      const handle = g.setTimeout(fire, ms);
-      return () => g.clearTimeout(handle);
+      // Host timers overflow past 2^31-1 ms (about 24.8 days): chain them.
+      const MAX_MS = 0x7fff_ffff;
+      let handle: unknown;
+      let cancelled = false;
+      const arm = (): void => {
+        const ms = Number(atNs - now()) / 1e6;
+        if (ms > MAX_MS) {
+          handle = g.setTimeout(() => {
+            if (!cancelled) arm();
+          }, MAX_MS);
+        } else {
+          handle = g.setTimeout(() => {
+            if (!cancelled) fire();
+          }, Math.max(0, ms));
+        }
+      };
+      arm();
+      return () => {
+        cancelled = true;
+        g.clearTimeout(handle);
+      };
     },
   };
 }
