@@ -17,7 +17,7 @@ import {
   encodeKernelMessage,
   type KernelCall,
   type KernelResult,
-  type WireValue,
+  type KernelValue,
 } from '../shared/protocol/kernel-channel';
 
 /** One poll(2) entry; `revents` is written when the call completes. */
@@ -30,7 +30,7 @@ export interface PollFd {
 /** The argument of an ioctl: a uapi struct, a plain __u32, or nothing. */
 export type IoctlArg = object | number | bigint | undefined;
 
-export type KernelEventListener = (name: string, data: WireValue) => void;
+export type KernelEventListener = (name: string, data: KernelValue) => void;
 
 /** Thrown into pending calls when the connection (the process) is gone. */
 export class DisconnectedError extends Error {
@@ -58,7 +58,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  * kernel writes only fields of its struct; a stray key is never installed,
  * "__proto__" included); arrays are filled in place, like a user buffer.
  */
-export function copyOut(target: object, source: WireValue | undefined): void {
+export function copyOut(target: object, source: KernelValue | undefined): void {
   if (!isRecord(source)) return;
   const t = target as Record<string, unknown>;
   for (const key of Object.keys(source)) {
@@ -103,7 +103,7 @@ export class KernelClient {
   async ioctl(fd: number, request: number, arg?: IoctlArg): Promise<number> {
     // JSON.stringify (with the bigint replacer) walks any plain object; the
     // kernel's struct check on the server judges its shape.
-    const body: CallBody = arg === undefined ? { call: 'ioctl', fd, request } : { call: 'ioctl', fd, request, arg: arg as WireValue };
+    const body: CallBody = arg === undefined ? { call: 'ioctl', fd, request } : { call: 'ioctl', fd, request, arg: arg as KernelValue };
     const r = await this.call(body);
     if (typeof arg === 'object' && arg !== null) copyOut(arg, r.arg);
     return r.result;

@@ -22,7 +22,7 @@
 import type { Kernel } from '../shared/kernel/kernel';
 import type { Process } from '../shared/kernel/process';
 import { Channel, unwrapFrame, wrapFrame } from '../shared/protocol/frame-envelope';
-import { KernelChannelServer, type WireValue } from '../shared/protocol/kernel-channel';
+import { KernelChannelServer, type KernelValue } from '../shared/protocol/kernel-channel';
 import { WlDisplayError } from '../shared/protocol/generated/wayland';
 import type { Client } from '../shared/protocol/server';
 import type { Compositor, CompositorClient, CompositorClientHooks } from './compositor-hook';
@@ -145,7 +145,7 @@ export class ClientSession implements CompositorClient {
   }
 
   /** kernelEvent of CompositorClient. */
-  kernelEvent(name: string, data: WireValue): void {
+  kernelEvent(name: string, data: KernelValue): void {
     if (this.state === 'open') this.kernelChannel.event(name, data);
   }
 

@@ -18,7 +18,7 @@
  */
 import type { Process } from '../shared/kernel/process';
 import type { Client, Display } from '../shared/protocol/server';
-import type { WireValue } from '../shared/protocol/kernel-channel';
+import type { KernelValue } from '../shared/protocol/kernel-channel';
 
 /** One connected client, as the compositor sees it. */
 export interface CompositorClient {
@@ -31,7 +31,7 @@ export interface CompositorClient {
   /** The client's Wayland connection (objects, postError, flush). */
   readonly wayland: Client;
   /** Send an asynchronous event on the kernel channel (vgpu "job runnable"). */
-  kernelEvent(name: string, data: WireValue): void;
+  kernelEvent(name: string, data: KernelValue): void;
 }
 
 /** What a compositor wants to hear about one client. */

@@ -3,7 +3,7 @@
  *
  * A client's process lives in the server's Kernel; the client only holds fd
  * numbers. Its open/close/dup/ioctl/poll travel as small JSON messages on the
- * same WebSocket as its Wayland messages, in frames whose channel byte says
+ * same WebSocket as its Wayland messages, in frames whose channel word says
  * "kernel" (see frame-envelope.ts). This module is the wire contract (one
  * discriminated union per direction), the lossless JSON encoding (bigints are
  * tagged `{"$bigint":"123"}`), and the server-side dispatcher that turns a
@@ -18,9 +18,10 @@
  */
 import { EAGAIN, EFAULT, EINVAL, ENAMETOOLONG, ENOSYS } from '../kernel/errno';
 import type { PollFd, Process } from '../kernel/process';
+import { decodeUtf8, encodeUtf8 } from './utf8';
 
 /** A JSON value, with bigint for 64-bit fields. */
-export type WireValue = null | boolean | number | string | bigint | WireValue[] | { [key: string]: WireValue };
+export type KernelValue = null | boolean | number | string | bigint | KernelValue[] | { [key: string]: KernelValue };
 
 // ---- the contract ----
 
@@ -31,7 +32,7 @@ export type KernelCall =
   | { type: 'call'; id: number; call: 'open'; path: string }
   | { type: 'call'; id: number; call: 'close'; fd: number }
   | { type: 'call'; id: number; call: 'dup'; fd: number }
-  | { type: 'call'; id: number; call: 'ioctl'; fd: number; request: number; arg?: WireValue }
+  | { type: 'call'; id: number; call: 'ioctl'; fd: number; request: number; arg?: KernelValue }
   | { type: 'call'; id: number; call: 'poll'; fds: { fd: number; events: number }[]; timeout: number };
 
 /**
@@ -43,7 +44,7 @@ export interface KernelResult {
   type: 'result';
   id: number;
   result: number;
-  arg?: WireValue;
+  arg?: KernelValue;
   revents?: number[];
 }
 
@@ -51,7 +52,7 @@ export interface KernelResult {
 export interface KernelEvent {
   type: 'event';
   name: string;
-  data: WireValue;
+  data: KernelValue;
 }
 
 export type KernelMessage = KernelCall | KernelResult | KernelEvent;
@@ -66,22 +67,6 @@ export const MAX_ARRAY_LENGTH = 65_536;
 export const PATH_MAX = 4096;
 /** Calls one process may have waiting at once (pending polls and waits); beyond: -EAGAIN. */
 export const MAX_PENDING_CALLS = 4096;
-
-// ---- UTF-8 (TextEncoder exists in Node and browsers; shared/ has no DOM types) ----
-
-interface Utf8Encoder {
-  encode(text: string): Uint8Array;
-}
-interface Utf8Decoder {
-  decode(bytes: Uint8Array): string;
-}
-interface TextCodecGlobals {
-  TextEncoder: new () => Utf8Encoder;
-  TextDecoder: new (label: string, options: { fatal: boolean }) => Utf8Decoder;
-}
-const textGlobals = globalThis as unknown as TextCodecGlobals;
-const utf8Encoder = new textGlobals.TextEncoder();
-const utf8Decoder = new textGlobals.TextDecoder('utf-8', { fatal: true });
 
 // ---- encoding ----
 
@@ -99,7 +84,7 @@ export function encodeKernelMessageText(msg: KernelMessage): string {
 
 /** A message as the UTF-8 payload of a kernel frame. */
 export function encodeKernelMessage(msg: KernelMessage): Uint8Array {
-  return utf8Encoder.encode(encodeKernelMessageText(msg));
+  return encodeUtf8(encodeKernelMessageText(msg));
 }
 
 // ---- decoding ----
@@ -109,7 +94,7 @@ export function encodeKernelMessage(msg: KernelMessage): Uint8Array {
  * syscall that reads it fails with -EFAULT, as with an unreadable pointer.
  */
 export const FAULT: unique symbol = Symbol('FAULT');
-export type Decoded = WireValue | typeof FAULT;
+export type Decoded = KernelValue | typeof FAULT;
 
 /** Untag bigints and enforce the limits. Built with fresh objects (no prototype tricks via "__proto__"). */
 export function decodeValue(v: unknown, depth = 0): Decoded {
@@ -117,7 +102,7 @@ export function decodeValue(v: unknown, depth = 0): Decoded {
   if (depth >= MAX_VALUE_DEPTH) return FAULT;
   if (Array.isArray(v)) {
     if (v.length > MAX_ARRAY_LENGTH) return FAULT;
-    const out: WireValue[] = [];
+    const out: KernelValue[] = [];
     for (const item of v as unknown[]) {
       const d = decodeValue(item, depth + 1);
       if (d === FAULT) return FAULT;
@@ -132,7 +117,7 @@ export function decodeValue(v: unknown, depth = 0): Decoded {
       return typeof text === 'string' && BIGINT_TEXT.test(text) ? BigInt(text) : FAULT;
     }
     if (entries.length > MAX_ARRAY_LENGTH) return FAULT;
-    const pairs: [string, WireValue][] = [];
+    const pairs: [string, KernelValue][] = [];
     for (const [k, item] of entries) {
       const d = decodeValue(item, depth + 1);
       if (d === FAULT) return FAULT;
@@ -155,12 +140,8 @@ export interface IncomingCall {
 export type DecodeResult<T> = { ok: true; msg: T } | { ok: false; reason: string };
 
 function parseEnvelope(payload: Uint8Array): DecodeResult<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = utf8Decoder.decode(payload);
-  } catch {
-    return { ok: false, reason: 'kernel message is not valid UTF-8' };
-  }
+  const text = decodeUtf8(payload);
+  if (text === null) return { ok: false, reason: 'kernel message is not valid UTF-8' };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -347,7 +328,7 @@ export class KernelChannelServer {
   }
 
   /** An asynchronous notification to the client. */
-  event(name: string, data: WireValue): void {
+  event(name: string, data: KernelValue): void {
     if (!this.closed) this.send(encodeKernelMessage({ type: 'event', name, data }));
   }
 

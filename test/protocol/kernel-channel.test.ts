@@ -14,7 +14,7 @@ import {
   type IncomingCall,
   type KernelMessage,
   type KernelResult,
-  type WireValue,
+  type KernelValue,
 } from '../../shared/protocol/kernel-channel';
 import { Channel, unwrapFrame, wrapFrame } from '../../shared/protocol/frame-envelope';
 import { EAGAIN, EBADF, EFAULT, EINVAL, ENAMETOOLONG, ENOENT, ENOSYS } from '../../shared/kernel/errno';
@@ -23,7 +23,7 @@ import { TEST_IOC_FILL, TEST_IOC_READY, TEST_IOC_WAIT, testKernel } from './kern
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
-function call(id: number, name: string, args: Record<string, WireValue>): IncomingCall {
+function call(id: number, name: string, args: Record<string, KernelValue>): IncomingCall {
   const d = decodeKernelCall(encodeKernelMessage({ type: 'call', id, call: name, ...args } as unknown as KernelMessage));
   if (!d.ok) throw new Error(d.reason);
   return d.msg;
@@ -33,7 +33,7 @@ async function served(r: KernelResult | Promise<KernelResult>): Promise<KernelRe
   return r;
 }
 
-const wireValue: fc.Arbitrary<WireValue> = fc.letrec<{ v: WireValue }>((tie) => ({
+const wireValue: fc.Arbitrary<KernelValue> = fc.letrec<{ v: KernelValue }>((tie) => ({
   v: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     fc.constant(null),
@@ -163,7 +163,7 @@ describe('kernel channel calls', () => {
   it('ioctl with an argument nested too deep is -EFAULT before reaching the kernel', () => {
     const p = testKernel().kernel.spawn('c');
     const fd = p.open('/dev/test');
-    let deep: WireValue = 0;
+    let deep: KernelValue = 0;
     for (let i = 0; i < MAX_VALUE_DEPTH + 2; i++) deep = [deep];
     expect(serveKernelCall(p, call(1, 'ioctl', { fd, request: TEST_IOC_FILL, arg: { list: deep } }))).toEqual({ type: 'result', id: 1, result: -EFAULT });
   });
