@@ -127,6 +127,12 @@ export function buildApp(options: AppOptions = {}): FastifyInstance {
 
   void app.register(fastifyWebsocket, {
     options: { maxPayload: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES },
+    // A client's bad frame (over the cap, bad masking) is the client's
+    // fault: warn, not error. ws has already sent the close code.
+    errorHandler(error, socket, request) {
+      request.log.warn({ err: error }, 'WebSocket error');
+      socket.terminate();
+    },
     // Shutdown: tell every client why (1001 Going Away) before the server closes.
     preClose(done) {
       for (const s of [...sessions]) s.end(CloseCode.goingAway, 'server shutting down');
