@@ -53,7 +53,8 @@ interface TrackedJob {
   readonly id: number;
   readonly label: string;
   readonly ring: string;
-  readonly bos: readonly TrackedBo[];
+  /** By buffer id. */
+  readonly bos: ReadonlyMap<number, TrackedBo>;
   running: boolean;
 }
 
@@ -111,16 +112,18 @@ export class SyncValidator {
   }
 
   private track(ev: JobEvent): TrackedJob {
-    const view = this.kernel.vgpu.job(ev.job);
-    const bos = (ev.bos ?? []).map((bo): TrackedBo => {
-      const pages = view?.bos.find((b) => b.buf === bo.buf)?.pages ?? [];
+    // The vgpu's own view has the pages; the event only buffers and access.
+    const src: readonly (JobBoAccess & { pages?: readonly number[] })[] = this.kernel.vgpu.job(ev.job)?.bos ?? ev.bos ?? [];
+    const bos = new Map<number, TrackedBo>();
+    for (const bo of src) {
+      const pages = bo.pages ?? [];
       const first = pages[0];
       const gen0 = first === undefined ? 0 : pageGeneration(this.pool, first);
-      return { buf: bo.buf, access: bo.access, pages, gen0, reported: false };
-    });
+      bos.set(bo.buf, { buf: bo.buf, access: bo.access, pages, gen0, reported: false });
+    }
     const job: TrackedJob = { id: ev.job, label: ev.label, ring: ev.ring, bos, running: false };
     this.jobs.set(job.id, job);
-    for (const bo of bos) {
+    for (const bo of bos.values()) {
       let list = this.byBuf.get(bo.buf);
       if (!list) this.byBuf.set(bo.buf, (list = []));
       list.push(job);
@@ -132,10 +135,10 @@ export class SyncValidator {
     // A job queued before we subscribed is tracked from its start.
     const job = this.jobs.get(ev.job) ?? this.track(ev);
     job.running = true;
-    for (const bo of job.bos) {
+    for (const bo of job.bos.values()) {
       for (const other of this.byBuf.get(bo.buf) ?? []) {
         if (other.id >= job.id) continue;
-        const otherBo = other.bos.find((b) => b.buf === bo.buf);
+        const otherBo = other.bos.get(bo.buf);
         if (!otherBo || (bo.access === 'read' && otherBo.access === 'read')) continue;
         this.conflict(job, bo, other, otherBo.access);
       }
@@ -146,9 +149,9 @@ export class SyncValidator {
   private done(ev: JobEvent): void {
     const job = this.jobs.get(ev.job);
     if (!job) return;
-    for (const bo of job.bos) this.checkPages(job, bo, 'end');
+    for (const bo of job.bos.values()) this.checkPages(job, bo, 'end');
     this.jobs.delete(job.id);
-    for (const bo of job.bos) {
+    for (const bo of job.bos.values()) {
       const list = this.byBuf.get(bo.buf);
       if (!list) continue;
       const i = list.indexOf(job);

@@ -86,6 +86,7 @@ export interface VgpuJob {
   queuedAt: bigint;
   startedAt: bigint;
   finishedAt: bigint;
+  /** The simulated engine's completion timer, cancelled if the job hangs. */
   cancelTimers: (() => void)[];
   /** Driver hook run after the job's fence signaled (retire). */
   onRetire: ((job: VgpuJob) => void) | null;
@@ -112,6 +113,8 @@ export interface VgpuRing {
   hangs: number;
   /** Summed run time of finished jobs. */
   busyNs: bigint;
+  /** The timeout timer is armed. */
+  tdrArmed: boolean;
 }
 
 export interface VgpuRingStats {
@@ -173,6 +176,7 @@ export function ringCreate(sched: VgpuSched, name: string, owner: object | null)
     completed: 0,
     hangs: 0,
     busyNs: 0n,
+    tdrArmed: false,
   };
   sched.rings.set(ring.id, ring);
   sched.byName.set(name, ring);
@@ -207,19 +211,33 @@ export function ringStats(sched: VgpuSched, ring: VgpuRing): VgpuRingStats {
 }
 
 /**
+ * A job's dependency list while it is being built (drm_sched_job's
+ * dependencies xarray), indexed by fence context.
+ */
+export interface VgpuDeps {
+  readonly fences: DmaFence[];
+  readonly byContext: Map<bigint, number>;
+}
+
+export function depsCreate(): VgpuDeps {
+  return { fences: [], byContext: new Map() };
+}
+
+/**
  * drm_sched_job_add_dependency: keep at most one fence per context, the
  * later one, so the list scales with engines rather than buffers. Fences
  * already signaled are dropped at once (they could never hold the job).
  */
-export function addDependency(deps: DmaFence[], fence: DmaFence): void {
+export function addDependency(deps: VgpuDeps, fence: DmaFence): void {
   if (dmaFence.isSignaled(fence)) return;
-  for (let i = 0; i < deps.length; i++) {
-    const entry = deps[i];
-    if (!entry || entry.context !== fence.context) continue;
-    if (dmaFence.isLater(fence, entry)) deps[i] = fence;
+  const i = deps.byContext.get(fence.context);
+  if (i === undefined) {
+    deps.byContext.set(fence.context, deps.fences.length);
+    deps.fences.push(fence);
     return;
   }
-  deps.push(fence);
+  const entry = deps.fences[i];
+  if (entry && dmaFence.isLater(fence, entry)) deps.fences[i] = fence;
 }
 
 export interface VgpuJobParams {
@@ -234,7 +252,7 @@ export interface VgpuJobParams {
  * seqno of the ring). Not queued yet: the caller attaches the fence where
  * it belongs (resvs, syncobjs, a sync_file) and then calls jobPush.
  */
-export function jobCreate(sched: VgpuSched, ring: VgpuRing, params: VgpuJobParams, deps: readonly DmaFence[]): VgpuJob {
+export function jobCreate(sched: VgpuSched, ring: VgpuRing, params: VgpuJobParams, deps: VgpuDeps): VgpuJob {
   ring.seqno++;
   const fence = dmaFence.init(sched.core, ring.ops, ring.context, ring.seqno);
   const view: VgpuJobView = {
@@ -251,7 +269,7 @@ export function jobCreate(sched: VgpuSched, ring: VgpuRing, params: VgpuJobParam
     view,
     ring,
     fence,
-    deps: deps.slice(),
+    deps: deps.fences.slice(),
     pending: 0,
     state: 'waiting',
     engine: null,
@@ -325,13 +343,32 @@ function start(sched: VgpuSched, job: VgpuJob): void {
   const engine = sched.engines.get(ring.name) ?? simulatedEngine;
   job.engine = engine;
   emitJob(sched, job, 'job.start');
-  // The simulated completion is armed before the timeout, so a job whose
-  // duration equals the timeout completes (timers due together fire in
-  // the order they were set).
+  if (!ring.tdrArmed) armTdr(sched, ring, job.startedAt + sched.timeoutNs);
   if (engine === simulatedEngine) simulate(sched, job);
-  const timeout = core.clock.setTimer(job.startedAt + sched.timeoutNs, () => timedOut(sched, job));
-  job.cancelTimers.push(timeout);
-  if (engine !== simulatedEngine) engine.execute(job.view);
+  else engine.execute(job.view);
+}
+
+/**
+ * The ring's timeout timer (drm_sched's work_tdr): one per ring, armed
+ * for the running job's deadline and moved on to the next job's when it
+ * fires early, never cancelled, so the clock holds one timer per ring
+ * rather than one per job.
+ */
+function armTdr(sched: VgpuSched, ring: VgpuRing, at: bigint): void {
+  ring.tdrArmed = true;
+  sched.core.clock.setTimer(at, () => tdrFire(sched, ring));
+}
+
+function tdrFire(sched: VgpuSched, ring: VgpuRing): void {
+  ring.tdrArmed = false;
+  const job = ring.running;
+  if (!job) return;
+  const now = sched.core.now();
+  const deadline = job.startedAt + sched.timeoutNs;
+  if (deadline > now) return armTdr(sched, ring, deadline);
+  // A simulated job due exactly now ran for the timeout, not past it.
+  if (job.engine === simulatedEngine && job.startedAt + job.view.durationNs <= now) return finish(sched, job, 0);
+  timedOut(sched, job);
 }
 
 function simulate(sched: VgpuSched, job: VgpuJob): void {

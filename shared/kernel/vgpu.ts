@@ -30,7 +30,6 @@
  * mapped): what keeps a buffer's pages alive while a job uses them is the
  * job's fence in the buffer's reservation object, nothing else.
  */
-import type { DmaFence } from './dma-fence';
 import { addFence, DmaResvUsage, getFences, reserveFences, usageRw } from './dma-resv';
 import { dmaBufFromFile, type DmaBuf } from './dma-buf';
 import { addPoint, find, findFence, replaceFence, type DrmSyncobj } from './drm-syncobj';
@@ -66,6 +65,7 @@ import {
 } from './vgpu-drm';
 import {
   addDependency,
+  depsCreate,
   attachEngine,
   completeJob,
   createSched,
@@ -242,7 +242,7 @@ function vgpuSubmit(file: DrmFile, proc: Process, args: DrmVgpuSubmit): number {
   if (!ring) return -ENOENT;
   if (flags & VGPU_SUBMIT_FENCE_FD_OUT && !fdAvailable(proc)) return -EMFILE;
 
-  const deps: DmaFence[] = [];
+  const deps = depsCreate();
   if (flags & VGPU_SUBMIT_FENCE_FD_IN) {
     const inFence = syncFileGetFence(proc.fget(args.fence_fd));
     if (!inFence) return -EINVAL;

@@ -9,6 +9,7 @@ import {
   attachEngine,
   completeJob,
   createSched,
+  depsCreate,
   detachEngine,
   jobCreate,
   jobPush,
@@ -42,7 +43,7 @@ function setup(timeoutNs = 2000n * MS) {
 }
 
 function submit(sched: VgpuSched, ring: VgpuRing, durationNs: bigint, deps: dmaFence.DmaFence[] = [], label = 'job'): VgpuJob {
-  const d: dmaFence.DmaFence[] = [];
+  const d = depsCreate();
   for (const f of deps) addDependency(d, f);
   const job = jobCreate(sched, ring, { pid: 1, label, durationNs, bos: [] }, d);
   jobPush(sched, job);
@@ -138,12 +139,12 @@ describe('vgpu scheduler', () => {
     const done = extFence();
     dmaFence.signal(done);
     const other = dmaFence.init(core, { driverName: 'x', timelineName: () => 'y', use64bitSeqno: false }, core.contextAlloc(), 1n);
-    const deps: dmaFence.DmaFence[] = [];
+    const deps = depsCreate();
     addDependency(deps, f2);
     addDependency(deps, f1);
     addDependency(deps, done);
     addDependency(deps, other);
-    expect(deps).toEqual([f2, other]);
+    expect(deps.fences).toEqual([f2, other]);
   });
 
   it('a dependency that failed does not cancel the job', () => {
@@ -170,7 +171,33 @@ describe('vgpu scheduler', () => {
     clock.advance(1n * MS);
     expect(dmaFence.getStatus(next.fence)).toBe(1);
     expect(ringStats(sched, gfx).hangs).toBe(1);
+    clock.advance(100n * MS);
     expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('the ring keeps one timeout timer, not one per job', () => {
+    const { clock, sched, ring } = setup(100n * MS);
+    const r = ring('gfx');
+    for (let i = 0; i < 50; i++) {
+      submit(sched, r, 1n * MS);
+      clock.advance(1n * MS);
+    }
+    expect(clock.pendingTimers()).toBe(1);
+  });
+
+  it('a later job on the ring gets its own full timeout', () => {
+    const { clock, sched, ring } = setup(100n * MS);
+    const r = ring('gfx');
+    submit(sched, r, 60n * MS);
+    const second = submit(sched, r, 90n * MS); // starts at 60, deadline 160
+    clock.advance(150n * MS);
+    expect(second.fence.signaled).toBe(true);
+    expect(dmaFence.getStatus(second.fence)).toBe(1);
+    const third = submit(sched, r, 150n * MS); // starts at 150, deadline 250
+    clock.advance(99n * MS);
+    expect(third.fence.signaled).toBe(false);
+    clock.advance(1n * MS);
+    expect(dmaFence.getStatus(third.fence)).toBe(-ETIMEDOUT);
   });
 
   it('a job whose duration equals the timeout completes without error', () => {
