@@ -12,7 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyWebsocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
@@ -62,14 +62,25 @@ const NOT_BUILT_PAGE = `<!doctype html>
 <p>Health: <a href="/healthz">/healthz</a>. WebSocket clients connect to <code>${WS_PATH}</code>.</p>
 `;
 
-/** The origins a browser shows for this server (loopback is reachable as localhost too). */
-function ownOrigins(app: FastifyInstance): string[] {
+/**
+ * The origins a browser shows for this server: the address it listens on
+ * (and localhost on loopback). Listening on every interface, the page's
+ * own origin is whatever address the browser used, taken from the Host
+ * header only when it is an IP literal or localhost on our port: a DNS
+ * rebinding attack needs a host *name* resolving to us, and is refused.
+ */
+function ownOrigins(app: FastifyInstance, hostHeader: string | undefined): string[] {
   const addr = app.server.address();
   if (!addr || typeof addr === 'string') return [];
   const { address, port } = addr as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   const out = [`http://${host}:${port}`];
   if (address === '127.0.0.1' || address === '::1') out.push(`http://localhost:${port}`);
+  if ((address === '0.0.0.0' || address === '::') && hostHeader !== undefined) {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[^:]+):([0-9]+)$/.exec(hostHeader);
+    const name = m?.[1]?.replace(/^\[|\]$/g, '') ?? '';
+    if (m && Number(m[2]) === port && (isIP(name) !== 0 || name === 'localhost')) out.push(`http://${hostHeader}`);
+  }
   return out;
 }
 
@@ -154,7 +165,7 @@ export function buildApp(options: AppOptions = {}): FastifyInstance {
         preValidation: async (request, reply) => {
           const origin = request.headers.origin;
           if (origin === undefined) return;
-          if (extraOrigins.has(origin) || ownOrigins(app).includes(origin)) return;
+          if (extraOrigins.has(origin) || ownOrigins(app, request.headers.host).includes(origin)) return;
           request.log.warn({ origin }, 'WebSocket upgrade from a foreign origin refused');
           await reply.code(403).send({ error: 'origin not allowed' });
         },

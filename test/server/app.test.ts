@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import WebSocket from 'ws';
 import { connect, type HandoffClient } from '../../client/client';
 import { nodeSocket } from '../../client/node-socket';
 import { wlOutputInterface } from '../../shared/protocol/generated/wayland';
@@ -86,6 +88,21 @@ describe('WebSocket origin', () => {
     await expect(openRaw(r.wsUrl, 'http://evil.example')).rejects.toThrow(/403/);
     await expect(connect(r.wsUrl, { socket: nodeSocket({ origin: 'http://127.0.0.1:1' }) })).rejects.toThrow(/403/);
     expect(r.app.sessions.size).toBe(0);
+  });
+
+  it('on every interface, allows the address the browser used but not a rebound host name', async () => {
+    const app = buildApp();
+    await app.listen({ host: '0.0.0.0', port: 0 });
+    try {
+      const port = (app.server.address() as AddressInfo).port;
+      const url = `ws://127.0.0.1:${port}/ws`;
+      const ok = await openRaw(url, `http://127.0.0.1:${port}`);
+      ok.ws.close();
+      const rebound = new WebSocket(url, { origin: `http://evil.example:${port}`, headers: { host: `evil.example:${port}` } });
+      await expect(new Promise((resolve, reject) => (rebound.on('open', resolve), rebound.on('error', reject)))).rejects.toThrow(/403/);
+    } finally {
+      await app.close();
+    }
   });
 
   it('allows a configured extra origin', async () => {
