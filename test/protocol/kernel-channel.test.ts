@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   FAULT,
   KernelChannelServer,
+  MAX_ARRAY_LENGTH,
   MAX_PENDING_CALLS,
   MAX_VALUE_DEPTH,
   decodeKernelCall,
@@ -83,6 +84,11 @@ describe('kernel channel encoding', () => {
     let deep: unknown = 1;
     for (let i = 0; i < MAX_VALUE_DEPTH + 1; i++) deep = [deep];
     expect(decodeValue(deep)).toBe(FAULT);
+  });
+
+  it('an array longer than the limit is a fault', () => {
+    expect(decodeValue(new Array(MAX_ARRAY_LENGTH + 1).fill(0))).toBe(FAULT);
+    expect(decodeValue(new Array(MAX_ARRAY_LENGTH).fill(0))).not.toBe(FAULT);
   });
 
   it('a malformed bigint tag is a fault', () => {
