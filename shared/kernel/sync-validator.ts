@@ -25,7 +25,11 @@
  * new owner ("page table" is the dangerous one: König's elephant). A
  * dma-buf gives all its pages back at once, so while the first page is
  * still the buffer's (same owner buffer, same generation) so are the
- * others: the common case costs O(1) per buffer, whatever its size.
+ * others: the common case costs O(1) per buffer, whatever its size. When
+ * a buffer with unfinished jobs is freed, its pages are watched, and the
+ * allocation that takes one of them is reported at once for each running
+ * job (the live moment König described: a page table now sits where the
+ * shader is writing); queued jobs are reported when they start.
  *
  * Each hazard is kept in `hazards` and emitted as a 'hazard' kernel event,
  * so the trace and the timeline show it with its explanation.
@@ -76,6 +80,9 @@ export class SyncValidator {
   private readonly jobs = new Map<number, TrackedJob>();
   /** Unfinished jobs per buffer id, in submission order. */
   private readonly byBuf = new Map<number, TrackedJob[]>();
+  /** Freed pages of buffers with unfinished jobs: page -> buffer id. */
+  private readonly watched = new Map<number, number>();
+  private readonly watchedByBuf = new Map<number, readonly number[]>();
   private readonly unsubscribe: () => void;
 
   constructor(kernel: Kernel) {
@@ -106,9 +113,51 @@ export class SyncValidator {
       case 'job.done':
         this.done(ev);
         break;
+      case 'pages.free':
+        if (ev.buf !== undefined) this.freed(ev.buf, ev.pages);
+        break;
+      case 'pages.alloc':
+        if (this.watched.size > 0) this.reused(ev.pages);
+        break;
       default:
         break;
     }
+  }
+
+  /**
+   * A buffer's pages went back to the pool. If jobs that use it are still
+   * unfinished, watch those pages: the moment one is handed out again, a
+   * running job is accessing someone else's memory.
+   */
+  private freed(buf: number, pages: readonly number[]): void {
+    if (!this.byBuf.has(buf)) return;
+    for (const page of pages) this.watched.set(page, buf);
+    this.watchedByBuf.set(buf, pages);
+  }
+
+  /** Pages were allocated: report running jobs whose freed buffer pages they were. */
+  private reused(pages: readonly number[]): void {
+    const bufs = new Set<number>();
+    for (const page of pages) {
+      const buf = this.watched.get(page);
+      if (buf === undefined) continue;
+      this.watched.delete(page);
+      bufs.add(buf);
+    }
+    for (const buf of bufs) {
+      for (const job of this.byBuf.get(buf) ?? []) {
+        const bo = job.bos.get(buf);
+        // Queued jobs are reported when they start and touch the pages.
+        if (bo && job.running) this.checkPages(job, bo, 'running');
+      }
+    }
+  }
+
+  private unwatch(buf: number): void {
+    const pages = this.watchedByBuf.get(buf);
+    if (!pages) return;
+    this.watchedByBuf.delete(buf);
+    for (const page of pages) if (this.watched.get(page) === buf) this.watched.delete(page);
   }
 
   private track(ev: JobEvent): TrackedJob {
@@ -156,7 +205,10 @@ export class SyncValidator {
       if (!list) continue;
       const i = list.indexOf(job);
       if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) this.byBuf.delete(bo.buf);
+      if (list.length === 0) {
+        this.byBuf.delete(bo.buf);
+        this.unwatch(bo.buf);
+      }
     }
   }
 
@@ -179,7 +231,7 @@ export class SyncValidator {
     this.report({ kind, job, buf: bo.buf, other: `job ${other.id} "${other.label}"`, explanation });
   }
 
-  private checkPages(job: TrackedJob, bo: TrackedBo, when: 'start' | 'end'): void {
+  private checkPages(job: TrackedJob, bo: TrackedBo, when: 'start' | 'running' | 'end'): void {
     const first = bo.pages[0];
     if (bo.reported || first === undefined) return;
     if (pageBuf(this.pool, first) === bo.buf && pageGeneration(this.pool, first) === bo.gen0) return;
@@ -201,7 +253,7 @@ export class SyncValidator {
       owner === undefined ? `page(s) ${pageList(pages)} are free` : `page(s) ${pageList(pages)} now belong to "${owner}"`,
     );
     const write = bo.access === 'write';
-    const verb = write ? (when === 'start' ? 'started writing' : 'wrote') : when === 'start' ? 'started reading' : 'read';
+    const verb = { start: write ? 'started writing' : 'started reading', running: write ? 'is writing' : 'is reading', end: write ? 'wrote' : 'read' }[when];
     const whose = owners.length > 0 ? `owned by ${owners.map((o) => `"${o}"`).join(', ')}` : 'free';
     const harm = write
       ? `the GPU wrote into memory that is no longer the buffer's (now ${whose})`

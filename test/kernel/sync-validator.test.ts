@@ -136,6 +136,37 @@ describe('sync validator: unsynchronized work is reported and explained', () => 
     expect(v.hazards).toHaveLength(1); // once per job and buffer
   });
 
+  it('use-after-free at job end: the pages were freed under the running job, no one took them yet', () => {
+    const { clock, v, a, c, ringA, buf, cbuf } = world({ legacyReplaceImport: true });
+    c.p.close(cbuf);
+    submitOk(a.p, a.drm, { ring: ringA, bos: [W(buf)], duration_ns: 5n * MS, label: 'render' });
+    const idle = swFence(a.p);
+    idle.signal();
+    expect(a.p.ioctl(buf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, { flags: DMA_BUF_SYNC_WRITE, fd: idle.fd })).toBe(0);
+    a.p.close(buf);
+    expect(v.hazards).toEqual([]);
+    clock.advance(5n * MS);
+    expect(v.hazards.map((h) => [h.kind, h.other, h.t])).toEqual([['use-after-free', 'free memory', 5n * MS]]);
+    expect(v.hazards[0]?.explanation).toMatch(/render.*wrote buffer \d+.*are free/);
+  });
+
+  it('use-after-free while running: reported when the allocation takes the pages', () => {
+    const { kernel, clock, v, a, c, ringA, buf, cbuf } = world({ legacyReplaceImport: true });
+    c.p.close(cbuf);
+    submitOk(a.p, a.drm, { ring: ringA, bos: [W(buf)], duration_ns: 5n * MS, label: 'render' });
+    const idle = swFence(a.p);
+    idle.signal();
+    expect(a.p.ioctl(buf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, { flags: DMA_BUF_SYNC_WRITE, fd: idle.fd })).toBe(0);
+    a.p.close(buf);
+    clock.advance(2n * MS);
+    const thief = client(kernel, 'thief');
+    alloc(thief.p, thief.heap);
+    expect(v.hazards.map((h) => [h.kind, h.t])).toEqual([['use-after-free', 2n * MS]]);
+    expect(v.hazards[0]?.other).toMatch(/page table|dma-buf/);
+    clock.advance(5n * MS);
+    expect(v.hazards).toHaveLength(1);
+  });
+
   it('dispose stops observing', () => {
     const { v, a, c, ringA, ringC, buf, cbuf } = world();
     v.dispose();
