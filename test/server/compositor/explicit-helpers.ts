@@ -1,0 +1,103 @@
+/**
+ * Hand-driven protocol for compositor tests: a window, dma-buf wl_buffers,
+ * syncobj timelines and sync_files made with the client's own syscalls,
+ * step by step, so a test can commit exactly the sequence it needs.
+ */
+import type { Proxy } from '../../../shared/protocol/client';
+import { wlCompositorInterface } from '../../../shared/protocol/generated/wayland';
+import { xdgWmBaseInterface } from '../../../shared/protocol/generated/xdg-shell';
+import { zwpLinuxDmabufV1Interface } from '../../../shared/protocol/generated/linux-dmabuf-v1';
+import {
+  DMA_HEAP_IOCTL_ALLOC,
+  DRM_IOCTL_SYNCOBJ_CREATE,
+  DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE,
+  DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD,
+  DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL,
+  DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE,
+  DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_TIMELINE,
+  SW_SYNC_IOC_CREATE_FENCE,
+} from '../../../shared/kernel/uapi';
+import type { TestClient } from './harness';
+
+export const ARGB8888 = 0x34325241;
+
+export interface Window {
+  surface: Proxy<'wl_surface'>;
+}
+
+export function openWindow(c: TestClient): Window {
+  const compositor = c.env.bind(wlCompositorInterface, 6);
+  const wm = c.env.bind(xdgWmBaseInterface, 5);
+  const surface = compositor.send.createSurface();
+  const xs = wm.send.getXdgSurface(surface);
+  xs.setListener({ configure: (serial) => xs.send.ackConfigure(serial) });
+  xs.send.getToplevel().send.setTitle(c.name);
+  surface.send.commit();
+  c.env.flush();
+  return { surface };
+}
+
+export interface TestBuffer {
+  fd: number;
+  proxy: Proxy<'wl_buffer'>;
+  released: number;
+}
+
+export function makeBuffer(c: TestClient, width = 16, height = 16): TestBuffer {
+  const heap = c.proc.open('/dev/dma_heap/system');
+  const alloc = { len: BigInt(width * height * 4), fd: 0, fd_flags: 0, heap_flags: 0n };
+  if (c.proc.ioctl(heap, DMA_HEAP_IOCTL_ALLOC, alloc) !== 0) throw new Error('alloc failed');
+  c.proc.close(heap);
+  const dmabuf = c.env.bind(zwpLinuxDmabufV1Interface, 3);
+  const params = dmabuf.send.createParams();
+  params.send.add(alloc.fd, 0, 0, width * 4, 0, 0);
+  const proxy = params.send.createImmed(width, height, ARGB8888, 0);
+  const b: TestBuffer = { fd: alloc.fd, proxy, released: 0 };
+  proxy.setListener({ release: () => b.released++ });
+  c.env.flush();
+  return b;
+}
+
+export interface Timeline {
+  handle: number;
+  fd: number;
+}
+
+export function syncobjTimeline(c: TestClient, drmFd: number): Timeline {
+  const create = { handle: 0, flags: 0 };
+  c.proc.ioctl(drmFd, DRM_IOCTL_SYNCOBJ_CREATE, create);
+  const h2f = { handle: create.handle, flags: 0, fd: -1, pad: 0, point: 0n };
+  c.proc.ioctl(drmFd, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, h2f);
+  return { handle: create.handle, fd: h2f.fd };
+}
+
+export function signalPoint(c: TestClient, drmFd: number, tl: Timeline, point: bigint): void {
+  c.proc.ioctl(drmFd, DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, { handles: [tl.handle], points: [point], count_handles: 1, flags: 0 });
+}
+
+/** Put an unsignaled sw_sync fence at a timeline point; returns the sw_sync timeline fd (INC it to signal). */
+export function pendingPoint(c: TestClient, drmFd: number, tl: Timeline, point: bigint): number {
+  const sw = c.proc.open('/dev/sw_sync');
+  const cf = { value: 1, name: 'acquire', fence: -1 };
+  c.proc.ioctl(sw, SW_SYNC_IOC_CREATE_FENCE, cf);
+  c.proc.ioctl(drmFd, DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, {
+    handle: tl.handle,
+    flags: DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE | DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_TIMELINE,
+    fd: cf.fence,
+    pad: 0,
+    point,
+  });
+  c.proc.close(cf.fence);
+  return sw;
+}
+
+/** An unsignaled sw_sync fence as a sync_file fd, and the timeline fd to INC. */
+export function pendingSyncFile(c: TestClient): { fence: number; timeline: number } {
+  const sw = c.proc.open('/dev/sw_sync');
+  const cf = { value: 1, name: 'acquire', fence: -1 };
+  c.proc.ioctl(sw, SW_SYNC_IOC_CREATE_FENCE, cf);
+  return { fence: cf.fence, timeline: sw };
+}
+
+export const hi = (v: bigint): number => Number(v >> 32n);
+export const lo = (v: bigint): number => Number(v & 0xffff_ffffn);
