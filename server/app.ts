@@ -7,6 +7,15 @@
  *   GET /          the built browser app from dist/, or a page saying how
  *                  to build it
  *
+ * and, when the compositor offers observability (compositor-hook.ts):
+ *
+ *   GET /metrics     Prometheus text format
+ *   GET /trace.json  Chrome trace-event JSON (Perfetto, chrome://tracing)
+ *   GET /trace       WebSocket: trace events as JSON arrays, history first
+ *                    (?from=<seq>), then live
+ *   GET /control     the live settings; POST /control changes them
+ *                    ({policy, refreshHz, slowMotion}, application/json)
+ *
  * Everything ws-specific stays in this file: the session and the compositor
  * see a FrameSink (send bytes, close) and plain Uint8Array frames.
  */
@@ -20,7 +29,7 @@ import type { WebSocket, RawData } from 'ws';
 import { Kernel } from '../shared/kernel/kernel';
 import { ClientSession, CloseCode, type FrameSink } from './client-session';
 import { createMinimalCompositor } from './minimal-compositor';
-import type { Compositor } from './compositor-hook';
+import type { Compositor, ControlSettings } from './compositor-hook';
 
 /** Frames larger than this end the client (ws closes with 1009, Message Too Big). */
 export const DEFAULT_MAX_FRAME_BYTES = 1 << 20;
@@ -154,6 +163,43 @@ export function buildApp(options: AppOptions = {}): FastifyInstance {
 
   app.get('/healthz', async () => ({ status: 'ok', clients: sessions.size }));
 
+  /** Browsers send Origin; a foreign page must not reach a socket or change settings. */
+  const originAllowed = (origin: string | undefined, host: string | undefined): boolean =>
+    origin === undefined || extraOrigins.has(origin) || ownOrigins(app, host).includes(origin);
+
+  const obs = compositor.observability;
+  if (obs) {
+    app.get('/metrics', async (_request, reply) =>
+      reply.type('text/plain; version=0.0.4; charset=utf-8').send(obs.metricsText()),
+    );
+    app.get('/trace.json', async (_request, reply) => reply.type('application/json').send(obs.traceJson()));
+    app.get('/control', async () => obs.settings());
+    app.post(
+      '/control',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              policy: { type: 'string' },
+              refreshHz: { type: 'number' },
+              slowMotion: { type: 'number' },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        if (!originAllowed(request.headers.origin, request.headers.host)) {
+          return reply.code(403).send({ error: 'origin not allowed' });
+        }
+        const error = obs.control(request.body as ControlSettings);
+        if (error !== undefined) return reply.code(400).send({ error });
+        return obs.settings();
+      },
+    );
+  }
+
   void app.register(async (scope) => {
     scope.get(
       WS_PATH,
@@ -163,10 +209,8 @@ export function buildApp(options: AppOptions = {}): FastifyInstance {
         // gets a socket. Non-browser clients send no Origin and are allowed
         // (they could forge one anyway; the check protects browsers).
         preValidation: async (request, reply) => {
-          const origin = request.headers.origin;
-          if (origin === undefined) return;
-          if (extraOrigins.has(origin) || ownOrigins(app, request.headers.host).includes(origin)) return;
-          request.log.warn({ origin }, 'WebSocket upgrade from a foreign origin refused');
+          if (originAllowed(request.headers.origin, request.headers.host)) return;
+          request.log.warn({ origin: request.headers.origin }, 'WebSocket upgrade from a foreign origin refused');
           await reply.code(403).send({ error: 'origin not allowed' });
         },
       },
@@ -194,6 +238,33 @@ export function buildApp(options: AppOptions = {}): FastifyInstance {
         });
       },
     );
+    if (obs) {
+      scope.get(
+        '/trace',
+        {
+          websocket: true,
+          preValidation: async (request, reply) => {
+            if (originAllowed(request.headers.origin, request.headers.host)) return;
+            await reply.code(403).send({ error: 'origin not allowed' });
+          },
+        },
+        (socket, request) => {
+          const q = request.query as Record<string, unknown>;
+          const from = typeof q.from === 'string' && /^[0-9]{1,15}$/.test(q.from) ? Number(q.from) : 0;
+          const unsubscribe = obs.subscribeTrace(from, (json) => {
+            if (socket.readyState !== socket.OPEN) return;
+            if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+              socket.close(CloseCode.policyViolation, 'observer is not reading');
+              return;
+            }
+            socket.send(json);
+          });
+          socket.on('close', unsubscribe);
+          // Observers only listen.
+          socket.on('message', () => socket.close(CloseCode.policyViolation, 'the trace socket is read-only'));
+        },
+      );
+    }
   });
 
   if (existsSync(`${distDir}/index.html`)) {

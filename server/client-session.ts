@@ -99,6 +99,7 @@ export class ClientSession implements CompositorClient {
           send: (fd) => client.receiveFd(compositorProc, fd),
           close: (fd) => void compositorProc.close(fd),
         },
+        trace: options.compositor.messageTrace?.(options.id),
       },
     );
     this.kernelChannel = new KernelChannelServer(

@@ -19,6 +19,7 @@
 import type { Process } from '../shared/kernel/process';
 import type { Client, Display } from '../shared/protocol/server';
 import type { KernelValue } from '../shared/protocol/kernel-channel';
+import type { TraceMessage } from '../shared/protocol/connection';
 
 /** One connected client, as the compositor sees it. */
 export interface CompositorClient {
@@ -54,4 +55,36 @@ export interface Compositor {
    * `visible` to hide some from some clients).
    */
   clientConnected?(client: CompositorClient): CompositorClientHooks | void;
+  /**
+   * Called before the client's Wayland connection is created: a function
+   * to see every message it sends and receives (the protocol trace), if the
+   * compositor keeps one.
+   */
+  messageTrace?(clientId: number): ((message: TraceMessage) => void) | undefined;
+  /** Observability, served by the app when present (GET /trace.json, /metrics, /trace WebSocket, /control). */
+  readonly observability?: Observability;
+}
+
+/** Live knobs a teacher turns (POST /control). */
+export interface ControlSettings {
+  policy?: string;
+  refreshHz?: number;
+  slowMotion?: number;
+}
+
+export interface Observability {
+  /** Chrome/Perfetto trace-event JSON of the recent history. */
+  traceJson(): string;
+  /** Prometheus text exposition. */
+  metricsText(): string;
+  /**
+   * Stream trace events: `send` gets JSON batches (one array per call),
+   * first the history from `fromSeq` (0: all kept), then live events.
+   * Returns an unsubscribe function.
+   */
+  subscribeTrace(fromSeq: number, send: (json: string) => void): () => void;
+  /** Current settings. */
+  settings(): Required<ControlSettings>;
+  /** Apply settings; returns an error message for a bad one (nothing changes then). */
+  control(settings: ControlSettings): string | undefined;
 }

@@ -8,6 +8,9 @@
  *   --origin <url>     HANDOFF_ORIGINS  extra allowed WebSocket origins
  *                                       (flag repeatable; env comma-separated)
  *   --log-level <lvl>  HANDOFF_LOG_LEVEL default info
+ *   --policy <p>       HANDOFF_POLICY   latch policy: cpu-wait (default), gpu-wait, none
+ *   --refresh <hz>     HANDOFF_REFRESH  output refresh rate, 1..1000, default 60
+ *   --slow-motion <x>  HANDOFF_SLOW_MOTION  stretch every vblank period x times, 1..1000, default 1
  */
 
 export interface ServerConfig {
@@ -16,6 +19,22 @@ export interface ServerConfig {
   /** Origins allowed besides the server's own. */
   origins: string[];
   logLevel: LogLevel;
+  policy: Policy;
+  refreshHz: number;
+  slowMotion: number;
+}
+
+export const POLICIES = ['cpu-wait', 'gpu-wait', 'none'] as const;
+export type Policy = (typeof POLICIES)[number];
+
+function isPolicy(s: string): s is Policy {
+  return (POLICIES as readonly string[]).includes(s);
+}
+
+function parseRange(text: string, from: string, lo: number, hi: number): number | string {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < lo || n > hi) return `${from}: a number ${lo}..${hi}, got ${JSON.stringify(text)}`;
+  return n;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -53,7 +72,25 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   let host = env.HANDOFF_HOST || DEFAULT_HOST;
   let port = DEFAULT_PORT;
   let logLevel: LogLevel = 'info';
+  let policy: Policy = 'cpu-wait';
+  let refreshHz = 60;
+  let slowMotion = 1;
   const origins: string[] = [];
+
+  if (env.HANDOFF_POLICY) {
+    if (!isPolicy(env.HANDOFF_POLICY)) return { ok: false, error: `HANDOFF_POLICY: one of ${POLICIES.join(', ')}` };
+    policy = env.HANDOFF_POLICY;
+  }
+  if (env.HANDOFF_REFRESH) {
+    const r = parseRange(env.HANDOFF_REFRESH, 'HANDOFF_REFRESH', 1, 1000);
+    if (typeof r === 'string') return { ok: false, error: r };
+    refreshHz = r;
+  }
+  if (env.HANDOFF_SLOW_MOTION) {
+    const r = parseRange(env.HANDOFF_SLOW_MOTION, 'HANDOFF_SLOW_MOTION', 1, 1000);
+    if (typeof r === 'string') return { ok: false, error: r };
+    slowMotion = r;
+  }
 
   if (env.HANDOFF_PORT) {
     const p = parsePort(env.HANDOFF_PORT, 'HANDOFF_PORT');
@@ -104,9 +141,28 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
         logLevel = v;
         break;
       }
+      case '--policy': {
+        const v = value() ?? '';
+        if (!isPolicy(v)) return { ok: false, error: `--policy: one of ${POLICIES.join(', ')}` };
+        policy = v;
+        break;
+      }
+      case '--refresh':
+      case '--slow-motion': {
+        const v = value();
+        if (v === undefined) return { ok: false, error: `${flag} needs a number` };
+        const r = parseRange(v, flag, 1, 1000);
+        if (typeof r === 'string') return { ok: false, error: r };
+        if (flag === '--refresh') refreshHz = r;
+        else slowMotion = r;
+        break;
+      }
       default:
-        return { ok: false, error: `unknown argument ${JSON.stringify(arg)} (flags: --host, --port, --origin, --log-level)` };
+        return {
+          ok: false,
+          error: `unknown argument ${JSON.stringify(arg)} (flags: --host, --port, --origin, --log-level, --policy, --refresh, --slow-motion)`,
+        };
     }
   }
-  return { ok: true, config: { host, port, origins, logLevel } };
+  return { ok: true, config: { host, port, origins, logLevel, policy, refreshHz, slowMotion } };
 }

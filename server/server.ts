@@ -3,10 +3,12 @@
  * an orderly shutdown on SIGINT/SIGTERM (every client gets a 1001 "going
  * away" close frame before the socket goes). The app itself is app.ts.
  *
- *   npm start -- --port 8080 --host 127.0.0.1
+ *   npm start -- --port 8080 --host 127.0.0.1 --policy gpu-wait --refresh 60
  */
 import { buildApp } from './app';
 import { parseConfig } from './config';
+import { Kernel } from '../shared/kernel/kernel';
+import { Compositor } from './compositor/compositor';
 
 async function main(): Promise<void> {
   const parsed = parseConfig(process.argv.slice(2), process.env);
@@ -14,8 +16,11 @@ async function main(): Promise<void> {
     process.stderr.write(`handoff: ${parsed.error}\n`);
     process.exit(2);
   }
-  const { host, port, origins, logLevel } = parsed.config;
-  const app = buildApp({ origins, logger: { level: logLevel } });
+  const { host, port, origins, logLevel, policy, refreshHz, slowMotion } = parsed.config;
+  const kernel = new Kernel();
+  const compositor = new Compositor({ kernel, policy, mode: { refreshHz, slowMotion } });
+  const app = buildApp({ kernel, compositor, origins, logger: { level: logLevel } });
+  app.addHook('onClose', async () => compositor.shutdown());
 
   let closing = false;
   const shutdown = (signal: string): void => {

@@ -24,12 +24,20 @@ import {
   renderCompositorMetrics,
   type CompositorMetrics,
 } from '../../shared/trace/metrics';
-import { createTraceRing, pushEvent, type TraceRing } from '../../shared/trace/ring';
+import { createTraceRing, encodedAt, pushEvent, ringEvents, sinceJson, type TraceRing } from '../../shared/trace/ring';
+import { chromeTraceJson } from '../../shared/trace/chrome-trace';
+import type {
+  Compositor as CompositorHook,
+  CompositorClient,
+  CompositorClientHooks,
+  ControlSettings,
+  Observability,
+} from '../compositor-hook';
 import type { BufferState, TraceEvent } from '../../shared/trace/events';
 import { Output, type OutputMode } from './output';
 import type { Surface } from './surface';
 import type { DmabufBuffer } from './buffer';
-import type { LatchPolicy } from './types';
+import { LATCH_POLICIES, type LatchPolicy } from './types';
 import { commitSurface, dropSurfaceUpdates } from './commit';
 import { Repaint } from './repaint';
 import { registerProtocols } from './protocols';
@@ -56,7 +64,7 @@ export interface ClientInfo {
 
 export type TraceObserver = (ev: TraceEvent, seq: number) => void;
 
-export class Compositor {
+export class Compositor implements CompositorHook {
   readonly kernel: Kernel;
   readonly display: Display;
   /** The compositor's own process in the kernel model. */
@@ -142,14 +150,33 @@ export class Compositor {
       },
       trace: (m) => this.traceMessage(key, m),
     });
+    this.register(key, client, proc, name);
+    return client;
+  }
+
+  /** The transport's plug-in interface (compositor-hook.ts): the process is this compositor's. */
+  get process(): Process {
+    return this.proc;
+  }
+
+  messageTrace(clientId: number): (m: TraceMessage) => void {
+    return (m) => this.traceMessage(clientId, m);
+  }
+
+  clientConnected(cc: CompositorClient): CompositorClientHooks {
+    this.register(cc.id, cc.wayland, cc.process, cc.comm);
+    return {};
+  }
+
+  private register(key: number, client: Client, proc: Process, name: string): void {
     const info: ClientInfo = { key, name, proc, client, surfaces: new Set() };
     this.clients.set(client, info);
     this.emit({ type: 'client.connect', t: this.now(), client: key, pid: proc.pid, name });
     client.onDestroy(() => {
       this.clients.delete(client);
       this.emit({ type: 'client.disconnect', t: this.now(), client: key, reason: client.error?.message ?? 'closed' });
+      this.display.flushClients();
     });
-    return client;
   }
 
   clientInfo(client: Client): ClientInfo | undefined {
@@ -223,6 +250,54 @@ export class Compositor {
       args: summarizeArgs(m.args),
     });
   }
+
+  readonly observability: Observability = {
+    traceJson: () => chromeTraceJson(ringEvents(this.trace)),
+    metricsText: () => this.metricsText(),
+    subscribeTrace: (fromSeq, send) => {
+      const history = sinceJson(this.trace, fromSeq);
+      send(history.items);
+      // Live events go out in one batch per turn of the event loop, each
+      // encoded once in the ring however many observers there are.
+      let batch: string[] = [];
+      const unsubscribe = this.observe((_ev, seq) => {
+        const enc = encodedAt(this.trace, seq);
+        if (enc === undefined) return;
+        if (batch.length === 0) {
+          queueMicrotask(() => {
+            const out = batch;
+            batch = [];
+            send(`[${out.join(',')}]`);
+          });
+        }
+        batch.push(enc);
+      });
+      return unsubscribe;
+    },
+    settings: () => ({
+      policy: this.policy,
+      refreshHz: this.output.refreshHz,
+      slowMotion: this.output.currentMode.slowMotion,
+    }),
+    control: (settings: ControlSettings) => {
+      const { policy, refreshHz, slowMotion } = settings;
+      if (policy !== undefined && !(LATCH_POLICIES as readonly string[]).includes(policy)) {
+        return `policy must be one of ${LATCH_POLICIES.join(', ')}`;
+      }
+      if (refreshHz !== undefined && !(Number.isFinite(refreshHz) && refreshHz >= 1 && refreshHz <= 1000)) {
+        return 'refreshHz must be between 1 and 1000';
+      }
+      if (slowMotion !== undefined && !(Number.isFinite(slowMotion) && slowMotion >= 1 && slowMotion <= 1000)) {
+        return 'slowMotion must be between 1 and 1000';
+      }
+      if (policy !== undefined) this.setPolicy(policy as LatchPolicy);
+      this.output.setMode({
+        ...(refreshHz !== undefined ? { refreshHz } : {}),
+        ...(slowMotion !== undefined ? { slowMotion } : {}),
+      });
+      return undefined;
+    },
+  };
 
   metricsText(): string {
     this.metrics.clients.value = this.clients.size;

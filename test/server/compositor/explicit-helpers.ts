@@ -17,7 +17,12 @@ import {
   DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_TIMELINE,
   SW_SYNC_IOC_CREATE_FENCE,
 } from '../../../shared/kernel/uapi';
-import type { TestClient } from './harness';
+import type { Harness, TestClient } from './harness';
+import type { Process } from '../../../shared/kernel/process';
+import type { DmaFence } from '../../../shared/kernel/dma-fence';
+import { dmaBufFromFile } from '../../../shared/kernel/dma-buf';
+import { syncFileGetFence } from '../../../shared/kernel/sync-file';
+import type { TraceEvent } from '../../../shared/trace/events';
 
 export const ARGB8888 = 0x34325241;
 
@@ -101,3 +106,39 @@ export function pendingSyncFile(c: TestClient): { fence: number; timeline: numbe
 
 export const hi = (v: bigint): number => Number(v >> 32n);
 export const lo = (v: bigint): number => Number(v & 0xffff_ffffn);
+
+/** The kernel's dma-buf id behind a client's buffer fd (the `buf` of job and resv events). */
+export function dmabufId(c: TestClient, fd: number): number {
+  const buf = dmaBufFromFile(c.proc.fget(fd));
+  if (!buf) throw new Error(`fd ${fd} is not a dma-buf`);
+  return buf.id;
+}
+
+/** The fence behind a sync_file fd of `proc`. */
+export function fenceOf(proc: Process, fd: number): DmaFence {
+  const f = syncFileGetFence(proc.fget(fd));
+  if (!f) throw new Error(`fd ${fd} is not a sync_file`);
+  return f;
+}
+
+/** Every trace event (kernel and compositor) from now on, in order. */
+export function recordTrace(h: Harness): TraceEvent[] {
+  const events: TraceEvent[] = [];
+  h.compositor.observe((e) => events.push(e));
+  return events;
+}
+
+export type JobEvent = Extract<TraceEvent, { type: 'job.start' }>;
+
+/** job.start events of `ring` whose buffers include `buf`. */
+export function jobsReading(events: readonly TraceEvent[], buf: number, ring = 'compositor'): JobEvent[] {
+  const out: JobEvent[] = [];
+  for (const e of events) if (e.type === 'job.start' && e.ring === ring && e.bos?.some((b) => b.buf === buf)) out.push(e);
+  return out;
+}
+
+/** When job `job` completed, or undefined if it has not. */
+export function jobDoneAt(events: readonly TraceEvent[], job: number): bigint | undefined {
+  for (const e of events) if (e.type === 'job.done' && e.job === job) return e.t;
+  return undefined;
+}
