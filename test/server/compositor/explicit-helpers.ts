@@ -128,7 +128,7 @@ export function recordTrace(h: Harness): TraceEvent[] {
   return events;
 }
 
-export type JobEvent = Extract<TraceEvent, { type: 'job.start' }>;
+export type JobEvent = Extract<TraceEvent, { type: 'job.queued' | 'job.runnable' | 'job.start' | 'job.done' }>;
 
 /** job.start events of `ring` whose buffers include `buf`. */
 export function jobsReading(events: readonly TraceEvent[], buf: number, ring = 'compositor'): JobEvent[] {
