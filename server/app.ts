@@ -13,6 +13,7 @@
  *   GET /trace.json  Chrome trace-event JSON (Perfetto, chrome://tracing)
  *   GET /trace       WebSocket: trace events as JSON arrays, history first
  *                    (?from=<seq>), then live
+ *   GET /display-token  the browser display's token (same-origin only)
  *   GET /control     the live settings; POST /control changes them
  *                    ({policy, refreshHz, slowMotion}, application/json)
  *
@@ -166,6 +167,19 @@ export function buildApp(options: AppOptions = {}): FastifyInstance {
   /** Browsers send Origin; a foreign page must not reach a socket or change settings. */
   const originAllowed = (origin: string | undefined, host: string | undefined): boolean =>
     origin === undefined || extraOrigins.has(origin) || ownOrigins(app, host).includes(origin);
+
+  const token = compositor.displayToken;
+  if (token !== undefined) {
+    // No CORS headers: a page from another origin cannot read this. A
+    // browser also says where a request came from (Sec-Fetch-Site).
+    app.get('/display-token', async (request, reply) => {
+      const site = request.headers['sec-fetch-site'];
+      if ((site !== undefined && site !== 'same-origin' && site !== 'none') || !originAllowed(request.headers.origin, request.headers.host)) {
+        return reply.code(403).send({ error: 'the display token is for the server\'s own page' });
+      }
+      return reply.header('cache-control', 'no-store').send({ token });
+    });
+  }
 
   const obs = compositor.observability;
   if (obs) {

@@ -61,6 +61,11 @@ export interface Compositor {
    * compositor keeps one.
    */
   messageTrace?(clientId: number): ((message: TraceMessage) => void) | undefined;
+  /**
+   * The secret a browser display presents to run composition jobs; served
+   * to same-origin pages at GET /display-token when present.
+   */
+  readonly displayToken?: string;
   /** Observability, served by the app when present (GET /trace.json, /metrics, /trace WebSocket, /control). */
   readonly observability?: Observability;
 }

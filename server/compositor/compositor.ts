@@ -41,6 +41,7 @@ import { LATCH_POLICIES, type LatchPolicy } from './types';
 import { commitSurface, dropSurfaceUpdates } from './commit';
 import { Repaint } from './repaint';
 import { registerProtocols } from './protocols';
+import { COMPOSITOR_RING } from './protocols/handoff-display-v1';
 
 export interface CompositorOptions {
   kernel: Kernel;
@@ -52,6 +53,11 @@ export interface CompositorOptions {
   traceCapacity?: number;
   /** Start the output's vblank clock at once (default true). */
   autoStart?: boolean;
+  /**
+   * The token a browser display presents to run composition jobs
+   * (handoff_display_manager_v1.register). Default: a random UUID.
+   */
+  displayToken?: string;
 }
 
 export interface ClientInfo {
@@ -82,6 +88,8 @@ export class Compositor implements CompositorHook {
   readonly surfaces = new Map<number, Surface>();
   readonly clients = new Map<Client, ClientInfo>();
   readonly repaint: Repaint;
+  /** Given to the server's own page (GET /display-token); see protocols/handoff-display-v1.ts. */
+  readonly displayToken: string;
   private policyValue: LatchPolicy;
   private observers: TraceObserver[] = [];
   private nextClientKey = 1;
@@ -91,6 +99,7 @@ export class Compositor implements CompositorHook {
   constructor(options: CompositorOptions) {
     this.kernel = options.kernel;
     this.policyValue = options.policy ?? 'cpu-wait';
+    this.displayToken = options.displayToken ?? globalThis.crypto.randomUUID();
     this.compositionCost = options.compositionCost ?? { baseNs: 300_000n, perSurfaceNs: 20_000n };
     this.trace = createTraceRing(options.traceCapacity ?? 65_536);
     this.metrics = createCompositorMetrics();
@@ -99,7 +108,7 @@ export class Compositor implements CompositorHook {
     this.proc = this.kernel.spawn('compositor');
     this.drmFd = this.proc.open('/dev/dri/card0');
     if (this.drmFd < 0) throw new Error(`compositor: open /dev/dri/card0 failed (${this.drmFd})`);
-    const ringArg = { name: 'compositor', flags: 0, ring: 0 };
+    const ringArg = { name: COMPOSITOR_RING, flags: 0, ring: 0 };
     const r = this.proc.ioctl(this.drmFd, DRM_IOCTL_VGPU_RING_NEW, ringArg);
     if (r !== 0) throw new Error(`compositor: DRM_IOCTL_VGPU_RING_NEW failed (${String(r)})`);
     this.ring = ringArg.ring;

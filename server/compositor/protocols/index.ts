@@ -9,6 +9,7 @@ import { registerExplicitSync } from './linux-explicit-synchronization-unstable-
 import { registerPresentation } from './presentation-time';
 import { registerFifo } from './fifo-v1';
 import { registerCommitTiming } from './commit-timing-v1';
+import { registerHandoffDisplay } from './handoff-display-v1';
 
 export function registerProtocols(c: Compositor): void {
   registerWlCompositor(c);
@@ -20,4 +21,5 @@ export function registerProtocols(c: Compositor): void {
   registerPresentation(c);
   registerFifo(c);
   registerCommitTiming(c);
+  registerHandoffDisplay(c);
 }

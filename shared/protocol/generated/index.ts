@@ -2,6 +2,7 @@
 import type { InterfaceSpec } from '../spec';
 import { type CommitTimingV1Interfaces, wpCommitTimingManagerV1Interface, wpCommitTimerV1Interface } from './commit-timing-v1';
 import { type FifoV1Interfaces, wpFifoManagerV1Interface, wpFifoV1Interface } from './fifo-v1';
+import { type HandoffDisplayV1Interfaces, handoffDisplayManagerV1Interface, handoffDisplayV1Interface } from './handoff-display-v1';
 import { type LinuxDmabufV1Interfaces, zwpLinuxDmabufV1Interface, zwpLinuxBufferParamsV1Interface, zwpLinuxDmabufFeedbackV1Interface } from './linux-dmabuf-v1';
 import { type LinuxDrmSyncobjV1Interfaces, wpLinuxDrmSyncobjManagerV1Interface, wpLinuxDrmSyncobjTimelineV1Interface, wpLinuxDrmSyncobjSurfaceV1Interface } from './linux-drm-syncobj-v1';
 import { type LinuxExplicitSynchronizationUnstableV1Interfaces, zwpLinuxExplicitSynchronizationV1Interface, zwpLinuxSurfaceSynchronizationV1Interface, zwpLinuxBufferReleaseV1Interface } from './linux-explicit-synchronization-unstable-v1';
@@ -10,7 +11,7 @@ import { type WaylandInterfaces, wlDisplayInterface, wlRegistryInterface, wlCall
 import { type XdgShellInterfaces, xdgWmBaseInterface, xdgPositionerInterface, xdgSurfaceInterface, xdgToplevelInterface, xdgPopupInterface } from './xdg-shell';
 
 /** Every interface we know, by XML name: the types the runtime is generic over. */
-export interface InterfaceMap extends CommitTimingV1Interfaces, FifoV1Interfaces, LinuxDmabufV1Interfaces, LinuxDrmSyncobjV1Interfaces, LinuxExplicitSynchronizationUnstableV1Interfaces, PresentationTimeInterfaces, WaylandInterfaces, XdgShellInterfaces {}
+export interface InterfaceMap extends CommitTimingV1Interfaces, FifoV1Interfaces, HandoffDisplayV1Interfaces, LinuxDmabufV1Interfaces, LinuxDrmSyncobjV1Interfaces, LinuxExplicitSynchronizationUnstableV1Interfaces, PresentationTimeInterfaces, WaylandInterfaces, XdgShellInterfaces {}
 export type InterfaceName = keyof InterfaceMap;
 
 /** Every interface descriptor, by XML name. */
@@ -19,6 +20,8 @@ export const interfaces = {
   wp_commit_timer_v1: wpCommitTimerV1Interface,
   wp_fifo_manager_v1: wpFifoManagerV1Interface,
   wp_fifo_v1: wpFifoV1Interface,
+  handoff_display_manager_v1: handoffDisplayManagerV1Interface,
+  handoff_display_v1: handoffDisplayV1Interface,
   zwp_linux_dmabuf_v1: zwpLinuxDmabufV1Interface,
   zwp_linux_buffer_params_v1: zwpLinuxBufferParamsV1Interface,
   zwp_linux_dmabuf_feedback_v1: zwpLinuxDmabufFeedbackV1Interface,
@@ -54,6 +57,7 @@ export function interfaceByName(name: string): InterfaceSpec | undefined {
 
 export * from './commit-timing-v1';
 export * from './fifo-v1';
+export * from './handoff-display-v1';
 export * from './linux-dmabuf-v1';
 export * from './linux-drm-syncobj-v1';
 export * from './linux-explicit-synchronization-unstable-v1';
