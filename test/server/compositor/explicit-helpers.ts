@@ -23,6 +23,14 @@ import type { DmaFence } from '../../../shared/kernel/dma-fence';
 import { dmaBufFromFile } from '../../../shared/kernel/dma-buf';
 import { syncFileGetFence } from '../../../shared/kernel/sync-file';
 import type { TraceEvent } from '../../../shared/trace/events';
+import {
+  DRM_IOCTL_VGPU_RING_NEW,
+  DRM_IOCTL_VGPU_SUBMIT,
+  VGPU_BO_WRITE,
+  VGPU_SUBMIT_FENCE_FD_IN,
+  VGPU_SUBMIT_FENCE_FD_OUT,
+  VGPU_SUBMIT_NO_IMPLICIT,
+} from '../../../shared/kernel/vgpu-drm';
 
 export const ARGB8888 = 0x34325241;
 
@@ -141,4 +149,53 @@ export function jobsReading(events: readonly TraceEvent[], buf: number, ring = '
 export function jobDoneAt(events: readonly TraceEvent[], job: number): bigint | undefined {
   for (const e of events) if (e.type === 'job.done' && e.job === job) return e.t;
   return undefined;
+}
+
+export interface Gpu {
+  drm: number;
+  ring: number;
+}
+
+/** The client's own DRM fd and vgpu ring ("render-<name>"). */
+export function gpuRing(c: TestClient): Gpu {
+  const drm = c.proc.open('/dev/dri/card0');
+  const arg = { name: `render-${c.name}`, flags: 0, ring: 0 };
+  if (c.proc.ioctl(drm, DRM_IOCTL_VGPU_RING_NEW, arg) !== 0) throw new Error('DRM_IOCTL_VGPU_RING_NEW failed');
+  return { drm, ring: arg.ring };
+}
+
+/**
+ * Submit a job that writes `bufFd` for `durationNs`. Implicitly synced
+ * unless `explicit` (then NO_IMPLICIT); `inFence` is a sync_file it waits
+ * for. Returns the job's out-fence sync_file fd when `outFence`, else -1.
+ */
+export function submitWrite(
+  c: TestClient,
+  gpu: Gpu,
+  bufFd: number,
+  durationNs: bigint,
+  opts: { explicit?: boolean; inFence?: number; outFence?: boolean; label?: string } = {},
+): number {
+  let flags = 0;
+  if (opts.explicit) flags |= VGPU_SUBMIT_NO_IMPLICIT;
+  if (opts.inFence !== undefined) flags |= VGPU_SUBMIT_FENCE_FD_IN;
+  if (opts.outFence) flags |= VGPU_SUBMIT_FENCE_FD_OUT;
+  const arg = {
+    flags: flags >>> 0,
+    ring: gpu.ring,
+    bos: [{ fd: bufFd, flags: VGPU_BO_WRITE }],
+    in_syncobjs: null,
+    out_syncobjs: null,
+    duration_ns: durationNs,
+    nr_bos: 1,
+    nr_in_syncobjs: 0,
+    nr_out_syncobjs: 0,
+    fence_fd: opts.inFence ?? -1,
+    fence: 0,
+    pad: 0,
+    label: opts.label ?? `${c.name} write`,
+  };
+  const r = c.proc.ioctl(gpu.drm, DRM_IOCTL_VGPU_SUBMIT, arg);
+  if (r !== 0) throw new Error(`DRM_IOCTL_VGPU_SUBMIT failed (${String(r)})`);
+  return opts.outFence ? arg.fence_fd : -1;
 }
