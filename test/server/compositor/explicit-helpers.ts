@@ -199,3 +199,11 @@ export function submitWrite(
   if (r !== 0) throw new Error(`DRM_IOCTL_VGPU_SUBMIT failed (${String(r)})`);
   return opts.outFence ? arg.fence_fd : -1;
 }
+
+/** The trace event(s) whose `type` can be T (job events share one member). */
+export type EventOf<T extends TraceEvent['type'], E = TraceEvent> = E extends { type: infer U } ? (T extends U ? E & { type: T } : never) : never;
+
+/** Events of one type, typed. */
+export function ofType<T extends TraceEvent['type']>(events: readonly TraceEvent[], type: T): EventOf<T>[] {
+  return events.filter((e): e is EventOf<T> => e.type === type);
+}

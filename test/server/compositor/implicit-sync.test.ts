@@ -8,13 +8,13 @@
 import { describe, expect, it } from 'vitest';
 import { Harness, type TestClient } from './harness';
 import { DMA_BUF_SYNC_READ, POLLIN, SW_SYNC_IOC_INC } from '../../../shared/kernel/uapi';
-import type { TraceEvent } from '../../../shared/trace/events';
 import {
   dmabufId,
   gpuRing,
   jobDoneAt,
   jobsReading,
   makeBuffer,
+  ofType,
   openWindow,
   pendingSyncFile,
   recordTrace,
@@ -43,12 +43,6 @@ function commit(s: ImplicitClient, buf: TestBuffer): void {
   s.w.surface.send.attach(buf.proxy, 0, 0);
   s.w.surface.send.commit();
   s.c.env.flush();
-}
-
-type Ev<T extends TraceEvent['type']> = Extract<TraceEvent, { type: T }>;
-
-function ofType<T extends TraceEvent['type']>(events: readonly TraceEvent[], type: T): Ev<T>[] {
-  return events.filter((e): e is Ev<T> => e.type === type);
 }
 
 /** Run in small steps until `cond` holds (at most `maxNs`). */
