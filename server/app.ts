@@ -67,9 +67,15 @@ const NOT_BUILT_PAGE = `<!doctype html>
 <meta charset="utf-8">
 <title>handoff</title>
 <h1>handoff</h1>
-<p>The server is running, but the browser app is not built.</p>
-<p>Build it with <code>npm run build</code> (vite writes it to <code>dist/</code>), then reload.</p>
-<p>Health: <a href="/healthz">/healthz</a>. WebSocket clients connect to <code>${WS_PATH}</code>.</p>
+<p>The compositor is running. There is no browser app in <code>dist/</code> yet.</p>
+<ul>
+<li>Headless clients of every sync kind, with live figures: <code>npm run demo</code></li>
+<li>Trace for Perfetto / chrome://tracing: <a href="/trace.json">/trace.json</a></li>
+<li>Metrics (Prometheus): <a href="/metrics">/metrics</a></li>
+<li>Settings: <a href="/control">/control</a> (POST JSON to change policy, refreshHz, slowMotion)</li>
+<li>Health: <a href="/healthz">/healthz</a></li>
+</ul>
+<p>Wayland clients connect over WebSocket to <code>${WS_PATH}</code> (docs/protocol.md).</p>
 `;
 
 /**

@@ -43,12 +43,13 @@ describe('http', () => {
     expect((await r.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok', clients: 0 });
   });
 
-  it('/ says how to build the app when dist/ has none', async () => {
+  it('/ points at the demo and the trace when dist/ has no app', async () => {
     const app = buildApp({ distDir: join(tmpdir(), 'handoff-no-such-dist') });
     const res = await app.inject({ url: '/' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/html/);
-    expect(res.body).toContain('npm run build');
+    expect(res.body).toContain('npm run demo');
+    expect(res.body).toContain('/trace.json');
     await app.close();
   });
 
