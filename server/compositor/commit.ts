@@ -46,6 +46,9 @@ export function commitSurface(c: Compositor, surface: Surface): void {
     let sync: CommitSync = { kind: 'implicit' };
     if (surface.syncobjSurface && p.acquirePoint && p.releasePoint) {
       sync = { kind: 'syncobj', acquire: p.acquirePoint, release: p.releasePoint };
+      // A surface with both extensions: drm-syncobj wins; the other's fence and release are answered at once.
+      if (p.acquireFenceFd >= 0) c.proc.close(p.acquireFenceFd);
+      if (p.bufferRelease && !p.bufferRelease.destroyed) p.bufferRelease.send.immediateRelease();
     } else if (surface.syncSurface) {
       sync = { kind: 'sync-file', acquireFd: p.acquireFenceFd, release: p.bufferRelease };
     }

@@ -73,6 +73,7 @@ export class Repaint implements OutputHooks {
         (i < taken.length - 1 ? frame.superseded : frame.updates).push(latched);
       });
     }
+    this.discardUnmapped(now);
     if (frame.updates.length === 0) return false;
     if (!this.submit(frame)) {
       this.finishFrame(frame, null, 0n);
@@ -80,6 +81,33 @@ export class Repaint implements OutputHooks {
     }
     this.frame = frame;
     return true;
+  }
+
+  /**
+   * Surfaces without a mapped role are never shown: their ready updates are
+   * discarded at each deadline (buffers handed back at once), so their
+   * queues stay bounded and every commit still ends presented or discarded.
+   */
+  private discardUnmapped(now: bigint): void {
+    const c = this.c;
+    for (const info of c.clients.values()) {
+      for (const surface of info.surfaces) {
+        if (c.surfaces.has(surface.key) || surface.destroyed) continue;
+        for (const u of surface.queue.takeReady({ barrierActive: false, presentAt: now }, () => false)) {
+          if (u.state.buffer !== undefined) {
+            const old = surface.current;
+            surface.current = u.state.use;
+            if (old) endUse(c, surface, old);
+          }
+          discardUpdate(c, surface, { ...u.state, use: null });
+        }
+        if (surface.current) {
+          const use = surface.current;
+          surface.current = null;
+          endUse(c, surface, use);
+        }
+      }
+    }
   }
 
   /** Submit the composition job for `frame`; false if the kernel refused it. */
