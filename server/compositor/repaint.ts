@@ -74,13 +74,15 @@ export class Repaint implements OutputHooks {
       });
     }
     this.discardUnmapped(now);
-    if (frame.updates.length === 0) return false;
-    if (!this.submit(frame)) {
-      this.finishFrame(frame, null, 0n);
-      return false;
+    let started = false;
+    if (frame.updates.length > 0) {
+      started = this.submit(frame);
+      if (started) this.frame = frame;
+      else this.finishFrame(frame, null, 0n);
     }
-    this.frame = frame;
-    return true;
+    // Releases and discards from this latch go out now, not at the flip.
+    c.display.flushClients();
+    return started;
   }
 
   /**
