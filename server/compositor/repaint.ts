@@ -49,6 +49,7 @@ export class Repaint implements OutputHooks {
       taken.forEach((u, i) => {
         const latched: LatchedUpdate = {
           surfaceKey: surface.key,
+          surface,
           commitSeq: u.seq,
           committedAt: u.committedAt,
           latchedAt: now,
@@ -213,15 +214,14 @@ export class Repaint implements OutputHooks {
     const c = this.c;
     const ms = Number((at / 1_000_000n) & 0xffff_ffffn);
     for (const u of frame.superseded) {
-      const s = c.surfaces.get(u.surfaceKey);
-      if (!s) continue;
+      const s = u.surface;
       discardUpdate(c, s, { ...u.state, use: null });
-      for (const cb of u.state.frameCallbacks) if (!cb.destroyed) cb.send.done(ms);
+      if (!s.destroyed) for (const cb of u.state.frameCallbacks) if (!cb.destroyed) cb.send.done(ms);
     }
     for (const u of frame.updates) {
-      const s = c.surfaces.get(u.surfaceKey);
-      if (!s) continue;
-      if (!output) {
+      const s = u.surface;
+      // A surface destroyed (or its client gone) after the latch was never shown.
+      if (!output || s.destroyed) {
         discardUpdate(c, s, { ...u.state, use: null });
         continue;
       }

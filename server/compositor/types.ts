@@ -7,6 +7,7 @@
 import type { Resource } from '../../shared/protocol/server';
 import type { BufferState } from '../../shared/trace/events';
 import type { DmabufBuffer } from './buffer';
+import type { Surface } from './surface';
 
 /** Compositor latch policy (DESIGN.md). */
 export type LatchPolicy = 'cpu-wait' | 'gpu-wait' | 'none';
@@ -78,6 +79,8 @@ export interface CommitState {
 
 export interface LatchedUpdate {
   readonly surfaceKey: number;
+  /** Kept so an update whose surface goes before the flip still ends (discarded). */
+  readonly surface: Surface;
   readonly commitSeq: number;
   readonly committedAt: bigint;
   readonly latchedAt: bigint;
