@@ -12,6 +12,7 @@
  * | implicit  | lock until an EXPORT_SYNC_FILE(READ)       | the composition job waits through | no lock |
  * |           | snapshot taken now signals (Mutter)        | implicit sync (old behaviour)     |         |
  *
+ * A sync-file commit without an acquire fence is locked as implicit.
  * A lock clears from a fence callback (Process.watch), never by polling.
  */
 import { DMA_BUF_SYNC_READ } from '../../shared/kernel/uapi';
@@ -49,7 +50,8 @@ export function commitSurface(c: Compositor, surface: Surface): void {
       // A surface with both extensions: drm-syncobj wins; the other's fence and release are answered at once.
       if (p.acquireFenceFd >= 0) c.proc.close(p.acquireFenceFd);
       if (p.bufferRelease && !p.bufferRelease.destroyed) p.bufferRelease.send.immediateRelease();
-    } else if (surface.syncSurface) {
+    } else if (surface.syncSurface || p.bufferRelease) {
+      // A release object outlives a destroyed synchronization object (XML: "not affected").
       sync = { kind: 'sync-file', acquireFd: p.acquireFenceFd, release: p.bufferRelease };
     }
     use = { buffer, sync, frames: [], ended: false };
@@ -112,19 +114,28 @@ function addLocks(c: Compositor, surface: Surface, update: ContentUpdate<CommitS
       return;
     }
     case 'sync-file': {
-      if (sync.acquireFd >= 0 && policy === 'cpu-wait') lockOnFd(c, surface, update, sync.acquireFd);
+      if (sync.acquireFd >= 0) {
+        if (policy === 'cpu-wait') lockOnFd(c, surface, update, sync.acquireFd);
+        return;
+      }
+      // No acquire fence: the buffer's implicit fences still count, as in
+      // Weston, whose EGL import of the dma-buf syncs implicitly.
+      if (policy === 'cpu-wait') lockOnSnapshot(c, surface, update, use);
       return;
     }
     case 'implicit': {
-      if (policy !== 'cpu-wait') return;
-      // Mutter: a snapshot of the writers now, so later client work cannot extend the wait.
-      const fd = exportSyncFile(c.proc, use.buffer.attrs.fd, DMA_BUF_SYNC_READ);
-      if (fd < 0) return;
-      lockOnFd(c, surface, update, fd);
-      c.proc.close(fd); // the watch holds the file
+      if (policy === 'cpu-wait') lockOnSnapshot(c, surface, update, use);
       return;
     }
   }
+}
+
+/** Mutter: a snapshot of the writers now, so later client work cannot extend the wait. */
+function lockOnSnapshot(c: Compositor, surface: Surface, update: ContentUpdate<CommitState>, use: BufferUse): void {
+  const fd = exportSyncFile(c.proc, use.buffer.attrs.fd, DMA_BUF_SYNC_READ);
+  if (fd < 0) return;
+  lockOnFd(c, surface, update, fd);
+  c.proc.close(fd); // the watch holds the file
 }
 
 function waitMaterialized(c: Compositor, surface: Surface, update: ContentUpdate<CommitState>, acquire: TimelinePoint): void {

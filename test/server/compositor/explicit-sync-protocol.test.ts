@@ -16,12 +16,15 @@ import { isSignaled } from '../../../shared/kernel/dma-fence';
 import {
   dmabufId,
   fenceOf,
+  gpuRing,
   jobDoneAt,
   jobsReading,
   makeBuffer,
+  ofType,
   openWindow,
   pendingSyncFile,
   recordTrace,
+  submitWrite,
   type TestBuffer,
   type Window,
 } from './explicit-helpers';
@@ -218,7 +221,43 @@ describe('linux-explicit-synchronization-v1 acquire fence', () => {
   });
 });
 
+describe('linux-explicit-synchronization-v1 without an acquire fence', () => {
+  it("cpu-wait: a commit with no acquire fence waits for the buffer's implicit fences (as Weston's EGL import does)", async () => {
+    const h = new Harness({ policy: 'cpu-wait' });
+    const s = await syncFileClient(h);
+    await h.run(20n * MS);
+    const events = recordTrace(h);
+    const a = makeBuffer(s.c);
+    const id = dmabufId(s.c, a.fd);
+    submitWrite(s.c, gpuRing(s.c), a.fd, 15n * MS, { label: 'render' });
+    commitBuffer(s, a, { release: { fenced: [], immediate: 0 } });
+    await h.run(40n * MS);
+    const render = ofType(events, 'job.queued').find((e) => e.label === 'render')!;
+    const reads = jobsReading(events, id);
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads[0]!.t).toBeGreaterThanOrEqual(jobDoneAt(events, render.job)!);
+    expect(h.hazards()).toBe(0);
+  });
+});
+
 describe('linux-explicit-synchronization-v1 release', () => {
+  it('a release object outlives its destroyed synchronization object and still gets its event', async () => {
+    const h = new Harness();
+    const s = await syncFileClient(h);
+    const a = makeBuffer(s.c);
+    const b = makeBuffer(s.c);
+    const rel: ReleaseLog = { fenced: [], immediate: 0 };
+    getRelease(s, rel);
+    s.sync.send.destroy();
+    commitBuffer(s, a);
+    await h.run(20n * MS);
+    commitBuffer(s, b);
+    await h.run(20n * MS);
+    expect(rel.fenced.length + rel.immediate).toBe(1);
+    expect(a.released).toBe(1);
+    expect(s.c.conn.error).toBeNull();
+  });
+
   it('exactly one of fenced_release / immediate_release per commit, and wl_buffer.release for every replaced buffer', async () => {
     const h = new Harness();
     const s = await syncFileClient(h);
