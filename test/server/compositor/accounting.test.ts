@@ -14,6 +14,7 @@ import { zwpLinuxExplicitSynchronizationV1Interface } from '../../../shared/prot
 import type { Proxy } from '../../../shared/protocol/client';
 import { SW_SYNC_IOC_INC } from '../../../shared/kernel/uapi';
 import type { Surface } from '../../../server/compositor/surface';
+import { LATCH_POLICIES } from '../../../server/compositor/types';
 import { jobsReading, dmabufId, makeBuffer, openWindow, pendingSyncFile, recordTrace, type TestBuffer, type Window } from './explicit-helpers';
 
 const MS = 1_000_000n;
@@ -79,54 +80,56 @@ function balance(s: Surface): { committed: number; ended: number } {
 }
 
 describe('presented + discarded == committed', () => {
-  it('for every client of every kind, slow and bursting, once they stop and their queues drain', async () => {
-    const h = new Harness({ policy: 'cpu-wait' });
-    const kinds: { kind: SyncKind; renderNs: bigint; name: string }[] = [
-      { kind: 'explicit', renderNs: 3n * MS, name: 'explicit' },
-      { kind: 'explicit-fd', renderNs: 3n * MS, name: 'explicit-fd' },
-      { kind: 'implicit', renderNs: 3n * MS, name: 'implicit' },
-      { kind: 'bridged', renderNs: 3n * MS, name: 'bridged' },
-      { kind: 'naive', renderNs: 3n * MS, name: 'naive' },
-      { kind: 'implicit', renderNs: 35n * MS, name: 'slow-implicit' },
-      { kind: 'explicit', renderNs: 35n * MS, name: 'slow-explicit' },
-      { kind: 'explicit-fd', renderNs: 35n * MS, name: 'slow-explicit-fd' },
-    ];
-    const clients: HeadlessClient[] = [];
-    for (const k of kinds) clients.push(await h.client(k));
-    const plain = await burstClient(h, 'burst', false);
-    const fenced = await burstClient(h, 'burst-fenced', true);
-    // 400 ms: the burst clients commit every 3 ms; fenced ones' fences signal 1..13 ms later.
-    for (let i = 0; i < 400; i++) {
-      if (i % 3 === 0) {
-        burstCommit(h, plain, 0n);
-        burstCommit(h, fenced, BigInt(1 + ((i * 7) % 13)) * MS);
+  for (const policy of LATCH_POLICIES) {
+    it(`${policy}: for every client of every kind, slow and bursting, once they stop and their queues drain`, async () => {
+      const h = new Harness({ policy });
+      const kinds: { kind: SyncKind; renderNs: bigint; name: string }[] = [
+        { kind: 'explicit', renderNs: 3n * MS, name: 'explicit' },
+        { kind: 'explicit-fd', renderNs: 3n * MS, name: 'explicit-fd' },
+        { kind: 'implicit', renderNs: 3n * MS, name: 'implicit' },
+        { kind: 'bridged', renderNs: 3n * MS, name: 'bridged' },
+        { kind: 'naive', renderNs: 3n * MS, name: 'naive' },
+        { kind: 'implicit', renderNs: 35n * MS, name: 'slow-implicit' },
+        { kind: 'explicit', renderNs: 35n * MS, name: 'slow-explicit' },
+        { kind: 'explicit-fd', renderNs: 35n * MS, name: 'slow-explicit-fd' },
+      ];
+      const clients: HeadlessClient[] = [];
+      for (const k of kinds) clients.push(await h.client(k));
+      const plain = await burstClient(h, 'burst', false);
+      const fenced = await burstClient(h, 'burst-fenced', true);
+      // 400 ms: the burst clients commit every 3 ms; fenced ones' fences signal 1..13 ms later.
+      for (let i = 0; i < 400; i++) {
+        if (i % 3 === 0) {
+          burstCommit(h, plain, 0n);
+          burstCommit(h, fenced, BigInt(1 + ((i * 7) % 13)) * MS);
+        }
+        signalDue(h, fenced);
+        await h.run(1n * MS, 1n * MS);
       }
-      signalDue(h, fenced);
-      await h.run(1n * MS, 1n * MS);
-    }
-    const stops = clients.map((c) => c.stop());
-    for (let i = 0; i < 100; i++) {
-      signalDue(h, fenced);
-      await h.run(1n * MS, 1n * MS);
-    }
-    await Promise.all(stops);
-    await h.run(50n * MS);
+      const stops = clients.map((c) => c.stop());
+      for (let i = 0; i < 100; i++) {
+        signalDue(h, fenced);
+        await h.run(1n * MS, 1n * MS);
+      }
+      await Promise.all(stops);
+      await h.run(50n * MS);
 
-    for (const c of clients) {
-      expect(c.stats.errors).toBe(0);
-      expect(c.stats.committed).toBeGreaterThan(5);
-      expect({ name: c.options.name, ended: c.stats.presented + c.stats.discarded }).toEqual({ name: c.options.name, ended: c.stats.committed });
-      expect(balance(surfaceOf(h, c.options.name))).toEqual({ committed: c.stats.committed + 1, ended: c.stats.committed + 1 });
-    }
-    for (const b of [plain, fenced]) {
-      expect(b.c.conn.error).toBeNull();
-      expect(b.discarded).toBeGreaterThan(b.committed / 2);
-      expect(b.presented).toBeGreaterThan(10);
-      expect(b.presented + b.discarded).toBe(b.committed);
-      expect(balance(surfaceOf(h, b.c.name))).toEqual({ committed: b.committed + 1, ended: b.committed + 1 });
-    }
-    for (const s of h.compositor.surfaces.values()) expect(s.queue.length).toBe(0);
-  });
+      for (const c of clients) {
+        expect(c.stats.errors).toBe(0);
+        expect(c.stats.committed).toBeGreaterThan(5);
+        expect({ name: c.options.name, ended: c.stats.presented + c.stats.discarded }).toEqual({ name: c.options.name, ended: c.stats.committed });
+        expect(balance(surfaceOf(h, c.options.name))).toEqual({ committed: c.stats.committed + 1, ended: c.stats.committed + 1 });
+      }
+      for (const b of [plain, fenced]) {
+        expect(b.c.conn.error).toBeNull();
+        expect(b.discarded).toBeGreaterThan(b.committed / 2);
+        expect(b.presented).toBeGreaterThan(10);
+        expect(b.presented + b.discarded).toBe(b.committed);
+        expect(balance(surfaceOf(h, b.c.name))).toEqual({ committed: b.committed + 1, ended: b.committed + 1 });
+      }
+      for (const s of h.compositor.surfaces.values()) expect(s.queue.length).toBe(0);
+    });
+  }
 
   it('updates still queued when the surface is destroyed are discarded', async () => {
     const h = new Harness({ policy: 'cpu-wait' });
