@@ -89,7 +89,7 @@ export function syncobjHandleToFdIoctl(file: DrmFile, proc: Process, args: DrmSy
     args.fd = fd;
     return 0;
   }
-  if (point !== 0n) return -EINVAL;
+  if (args.point !== 0n) return -EINVAL; // the raw field, as Linux tests args->point
   const syncobj = find(file, args.handle);
   if (!syncobj) return -EINVAL;
   const fd = getFd(proc, syncobj);
@@ -119,7 +119,7 @@ export function syncobjFdToHandleIoctl(file: DrmFile, proc: Process, args: DrmSy
     else replaceFence(syncobj, fence, proc.pid);
     return 0;
   }
-  if (point !== 0n) return -EINVAL;
+  if (args.point !== 0n) return -EINVAL; // the raw field, as Linux tests args->point
   const syncobj = syncobjFromFile(proc.fget(args.fd));
   if (!syncobj) return -EINVAL;
   args.handle = getHandle(file, syncobj);

@@ -379,3 +379,18 @@ describe('syncobj events', () => {
     expect(events.filter((e) => e.type === 'syncobj.replace')).toEqual([]);
   });
 });
+
+describe('point without the TIMELINE flag', () => {
+  it('a plain HANDLE_TO_FD or FD_TO_HANDLE with a non-zero point is -EINVAL, as Linux tests args->point', async () => {
+    const { Kernel, ManualClock, DRM_IOCTL_SYNCOBJ_CREATE, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, EINVAL } = await import('../../shared/kernel/index');
+    const k = new Kernel({ clock: new ManualClock() });
+    const p = k.spawn('t');
+    const drm = p.open('/dev/dri/card0');
+    const c = { handle: 0, flags: 0 };
+    p.ioctl(drm, DRM_IOCTL_SYNCOBJ_CREATE, c);
+    expect(p.ioctl(drm, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, { handle: c.handle, flags: 0, fd: -1, pad: 0, point: 5n })).toBe(-EINVAL);
+    const ok = { handle: c.handle, flags: 0, fd: -1, pad: 0, point: 0n };
+    expect(p.ioctl(drm, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, ok)).toBe(0);
+    expect(p.ioctl(drm, DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, { handle: 0, flags: 0, fd: ok.fd, pad: 0, point: 5n })).toBe(-EINVAL);
+  });
+});
