@@ -392,6 +392,7 @@ export class Client {
     if (spec.since > resource.version) {
       throw new Error(`${resource.interface.name}.${spec.name} needs version ${spec.since}, object has ${resource.version}`);
     }
+    let unpassable: string | undefined;
     const wire: WireValue[] = spec.args.map((arg, i) => {
       const value = args[i];
       if (arg.type === 'object' || arg.type === 'new_id') {
@@ -407,11 +408,19 @@ export class Client {
       if (arg.type === 'fd') {
         if (typeof value !== 'number') throw new TypeError(`${spec.name}.${arg.name}: expected an fd`);
         const fd = this.fdHooks.send?.(value) ?? value;
-        if (fd < 0) throw new Error(`${spec.name}.${arg.name}: fd ${value} could not be passed (${fd})`);
-        return fd;
+        // The client cannot take the fd (its table is full, say): that is the
+        // client's state, not a compositor bug. libwayland destroys such a
+        // client when marshalling fails; so do we, and the event is dropped.
+        if (fd < 0) unpassable = `${spec.name}.${arg.name}: could not pass fd ${value} to the client (${fd})`;
+        return fd < 0 ? 0 : fd;
       }
       return value as WireValue; // encodeMessage checks the type
     });
+    if (unpassable !== undefined) {
+      // fds of this event already installed in the client go with its process.
+      this.postError(1, 'wl_display', WlDisplayError.implementation, unpassable);
+      return;
+    }
     this.queue(resource, spec, wire);
     if (spec.destructor) resource.destroy();
   }
