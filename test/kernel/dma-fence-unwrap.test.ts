@@ -179,7 +179,8 @@ describe('dma-fence-unwrap: merge', () => {
     expect(dmaFence.isSignaled(m)).toBe(true);
   });
 
-  it('a 1,000-way merge runs well under 200 µs', () => {
+  // Its cost is measured by `npm run bench:kernel`, not here: timings do not belong in unit tests.
+  it('a 1,000-way merge of distinct contexts keeps all 1,000 components', () => {
     const { core, mock } = setup();
     const inputs = Array.from({ length: 1000 }, () => mock());
     // Shuffle deterministically so the sort has work to do.
@@ -187,17 +188,9 @@ describe('dma-fence-unwrap: merge', () => {
       const j = (i * 7919) % (i + 1);
       [inputs[i], inputs[j]] = [inputs[j]!, inputs[i]!];
     }
-    for (let i = 0; i < 100; i++) merge(core, inputs); // warm up
-    // Best batch of several: the machine is shared, so one slow batch is noise.
-    let perMergeUs = Infinity;
-    for (let batch = 0; batch < 5; batch++) {
-      const runs = 50;
-      const t0 = performance.now();
-      for (let i = 0; i < runs; i++) merge(core, inputs);
-      perMergeUs = Math.min(perMergeUs, ((performance.now() - t0) * 1000) / runs);
-    }
-    expect(unwrap(merge(core, inputs)).length).toBe(1000);
-    expect(perMergeUs).toBeLessThan(200);
+    const leaves = unwrap(merge(core, inputs));
+    expect(leaves.length).toBe(1000);
+    for (let i = 1; i < leaves.length; i++) expect(leaves[i]!.context > leaves[i - 1]!.context).toBe(true);
   });
 });
 
