@@ -130,8 +130,12 @@ export class HeadlessClient {
   async stop(): Promise<void> {
     this.running = false;
     for (const b of this.swapchain) for (const w of b.waiters.splice(0)) w();
+    // A frame callback may never come (the connection is gone): stop waiting for it.
+    this.pendingFrame?.();
     await this.loopDone;
   }
+
+  private pendingFrame: (() => void) | null = null;
 
   /** Resolves when the frame loop ends by itself (frames reached) or by stop(). */
   finished(): Promise<void> {
@@ -324,7 +328,12 @@ export class HeadlessClient {
 
   private requestFrame(): Promise<void> {
     return new Promise((resolve) => {
-      this.surface.send.frame().setListener({ done: () => resolve() });
+      const done = (): void => {
+        this.pendingFrame = null;
+        resolve();
+      };
+      this.pendingFrame = done;
+      this.surface.send.frame().setListener({ done });
     });
   }
 
@@ -357,7 +366,7 @@ export class HeadlessClient {
     this.stats.committed++;
     this.env.flush();
     // The acquire fd was sent (the transport dup'ed it): ours can go.
-    if (sync.acquireFd >= 0) void this.env.kernel.close(sync.acquireFd);
+    if (sync.acquireFd >= 0) this.env.kernel.close(sync.acquireFd).catch(() => {});
   }
 }
 

@@ -140,8 +140,10 @@ export async function runDemo(options: DemoOptions, onProgress?: (rows: ClientRo
       seconds: elapsed,
     };
   } finally {
-    for (const c of clients) void c.hc.stop();
+    const stopped = clients.map((c) => c.hc.stop());
+    // Closing the connections ends any kernel wait a client is blocked in.
     for (const c of conns) c.close();
+    await Promise.all(stopped);
     await app.close();
     compositor.shutdown();
   }
