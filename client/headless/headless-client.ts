@@ -24,9 +24,6 @@ import { wpLinuxDrmSyncobjManagerV1Interface } from '../../shared/protocol/gener
 import { zwpLinuxExplicitSynchronizationV1Interface } from '../../shared/protocol/generated/linux-explicit-synchronization-unstable-v1';
 import { wpPresentationInterface } from '../../shared/protocol/generated/presentation-time';
 import {
-  DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
-  DMA_BUF_IOCTL_IMPORT_SYNC_FILE,
-  DMA_BUF_SYNC_WRITE,
   DMA_HEAP_IOCTL_ALLOC,
   DRM_IOCTL_SYNCOBJ_CREATE,
   DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD,
@@ -43,6 +40,7 @@ import {
   VGPU_SUBMIT_NO_IMPLICIT,
 } from '../../shared/kernel/vgpu-drm';
 import type { ClientEnv } from './env';
+import { signalDmaBufFromSyncFile, syncFileForDmaBufWrite } from '../implicit-bridge';
 
 export type SyncKind = 'explicit' | 'explicit-fd' | 'implicit' | 'bridged' | 'naive';
 export const SYNC_KINDS: readonly SyncKind[] = ['explicit', 'explicit-fd', 'implicit', 'bridged', 'naive'];
@@ -289,9 +287,9 @@ export class HeadlessClient {
     }
     if (kind === 'bridged') {
       // Mesa WSI: wait for the compositor's implicit reads before reusing the image.
-      const ex = { flags: DMA_BUF_SYNC_WRITE, fd: -1 };
-      if ((await k.ioctl(buf.fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, ex)) === 0) {
-        inFd = ex.fd;
+      const fd = await syncFileForDmaBufWrite(k, buf.fd);
+      if (fd >= 0) {
+        inFd = fd;
         flags |= VGPU_SUBMIT_FENCE_FD_IN;
       }
     }
@@ -318,7 +316,7 @@ export class HeadlessClient {
     let acquireFd = -1;
     if (kind === 'bridged') {
       // Mesa WSI: make the render fence the buffer's implicit write fence before commit.
-      await k.ioctl(buf.fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, { flags: DMA_BUF_SYNC_WRITE, fd: arg.fence_fd });
+      await signalDmaBufFromSyncFile(k, buf.fd, arg.fence_fd);
       await k.close(arg.fence_fd);
     } else if (kind === 'explicit-fd') {
       acquireFd = arg.fence_fd;
