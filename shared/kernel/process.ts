@@ -19,6 +19,12 @@ export class Process {
   readonly comm: string;
   readonly kernel: Kernel;
   private fds: (KFile | undefined)[] = [];
+  /**
+   * files->next_fd: every fd below it is in use, so the search for the
+   * lowest free fd starts here, as alloc_fd's does, not at 0 (a process
+   * holding thousands of fds would otherwise pay for each new one).
+   */
+  private nextFd = 0;
   private open_count = 0;
   private exited = false;
 
@@ -54,6 +60,7 @@ export class Process {
     let r = -EBADF;
     if (file) {
       this.fds[fd] = undefined;
+      if (fd < this.nextFd) this.nextFd = fd; // __put_unused_fd
       this.open_count--;
       fput(file);
       r = 0;
@@ -207,13 +214,14 @@ export class Process {
    */
   installFile(file: KFile): number {
     const max = this.kernel.maxFds;
-    let fd = 0;
+    let fd = this.nextFd;
     while (fd < this.fds.length && this.fds[fd]) fd++;
     if (fd >= max || this.exited) {
       fput(file);
       return -EMFILE;
     }
     this.fds[fd] = file;
+    this.nextFd = fd + 1;
     this.open_count++;
     return fd;
   }
