@@ -100,7 +100,7 @@ export class Compositor implements CompositorHook {
     this.kernel = options.kernel;
     this.policyValue = options.policy ?? 'cpu-wait';
     this.displayToken = options.displayToken ?? globalThis.crypto.randomUUID();
-    this.compositionCost = options.compositionCost ?? { baseNs: 300_000n, perSurfaceNs: 20_000n };
+    this.compositionCost = options.compositionCost ?? { baseNs: 300_000n, perSurfaceNs: 2_000n };
     this.trace = createTraceRing(options.traceCapacity ?? 65_536);
     this.metrics = createCompositorMetrics();
     this.validator = new SyncValidator(this.kernel);
