@@ -127,8 +127,10 @@ export async function runDemo(options: DemoOptions, onProgress?: (rows: ClientRo
     };
     const endAt = started + options.seconds * 1000;
     while (performance.now() < endAt) {
-      await new Promise((r) => setTimeout(r, Math.min(1000, endAt - performance.now())));
-      onProgress?.(rows(), (performance.now() - started) / 1000);
+      const step = Math.min(1000, endAt - performance.now());
+      await new Promise((r) => setTimeout(r, step));
+      // A short last step is not worth a line: the summary follows.
+      if (step >= 500) onProgress?.(rows(), (performance.now() - started) / 1000);
     }
     const final = rows();
     const elapsed = (performance.now() - started) / 1000;
