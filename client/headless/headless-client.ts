@@ -232,6 +232,9 @@ export class HeadlessClient {
       await this.waitReusable(buf);
       if (!this.running) break;
       const sync = await this.render(buf);
+      // stop() may have come while the render was being submitted: no
+      // commit then, and no frame callback to wait for that might never come.
+      if (!this.running) break;
       const presented = this.requestFrame();
       this.commit(buf, sync);
       await presented;
