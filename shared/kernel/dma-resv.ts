@@ -17,13 +17,22 @@
  *
  * The model has no lock (one thread) and adds onChange(), a hook run after
  * every add or replace, for poll wake-ups and memory re-checks.
+ *
+ * Linux's add_fence walks every slot, so importing K fences costs O(K^2).
+ * The model keeps an index beside the slots (dma-resv-index.ts) that finds
+ * the same slot in O(log n) (slots holding pending sw_sync points are
+ * still asked one by one, as Linux asks them): same slot, same order,
+ * same events, the same dma_fence_is_signaled calls where they can
+ * matter. Every write to the slots therefore goes through this module;
+ * code elsewhere may read `slots` and may assign a whole new array (the
+ * index notices and rebuilds), but must not write into it.
  */
 import type { KernelCore } from './core';
-import * as dmaFence from './dma-fence';
 import type { DmaFence } from './dma-fence';
 import * as dmaFenceArray from './dma-fence-array';
 import { isSignaledFast } from './dma-fence-chain';
 import { EINVAL } from './errno';
+import { createIndex, findSlot, rebuildIndex, slotChanged, slotsOfContext, type SlotIndex } from './dma-resv-index';
 import type { DmaResvUsageName } from './events';
 
 /** enum dma_resv_usage */
@@ -45,17 +54,37 @@ export interface DmaResv {
   readonly core: KernelCore;
   /** The dma-buf this object belongs to, for events. */
   readonly bufId: number;
-  /** struct dma_resv_list table[0..num_fences): the slots in order. */
+  /**
+   * struct dma_resv_list table[0..num_fences): the slots in order. Read it
+   * freely; write it only through this module (or assign a new array).
+   */
   slots: DmaResvEntry[];
   /** dma_resv_list.max_fences: room reserved so far (0: no list yet). */
   maxFences: number;
   /** Model hook: run after every add or replace. */
   readonly listeners: Set<() => void>;
+  /** NOT LINUX: where add_fence's scan would stop, found without scanning. */
+  readonly index: SlotIndex;
 }
 
 /** dma_resv_init */
 export function create(core: KernelCore, bufId: number): DmaResv {
-  return { core, bufId, slots: [], maxFences: 0, listeners: new Set() };
+  const slots: DmaResvEntry[] = [];
+  return { core, bufId, slots, maxFences: 0, listeners: new Set(), index: createIndex(slots) };
+}
+
+/** The index, rebuilt first if someone assigned a new slot array. */
+function indexOf(resv: DmaResv): SlotIndex {
+  if (resv.index.slots !== resv.slots) rebuildIndex(resv.index, resv.slots);
+  return resv.index;
+}
+
+/** Write slot i (i == slots.length appends) and keep the index in step. */
+function setSlot(resv: DmaResv, ix: SlotIndex, i: number, entry: DmaResvEntry): DmaResvEntry | undefined {
+  const old = resv.slots[i];
+  resv.slots[i] = entry;
+  slotChanged(ix, i, old, entry);
+  return old;
 }
 
 /**
@@ -115,10 +144,14 @@ export function reserveFences(resv: DmaResv, num: number): number {
   }
   resv.slots = resv.slots.filter((e) => !isSignaledFast(e.fence));
   resv.maxFences = listCapacity(max);
+  // Compaction moved the survivors: index them again (amortized by the doubling).
+  rebuildIndex(resv.index, resv.slots);
   return 0;
 }
 
 function notify(resv: DmaResv): void {
+  // No snapshot to allocate when nobody listens (an import adds K fences).
+  if (resv.listeners.size === 0) return;
   for (const fn of [...resv.listeners]) fn();
 }
 
@@ -133,28 +166,24 @@ function emitAdd(resv: DmaResv, fence: DmaFence, usage: DmaResvUsage, old: DmaFe
  * dma_resv_add_fence. Overwrites the first slot whose old fence either has
  * the same context, a usage at least as weak (old >= new numerically) and
  * is not later than the new fence, or has signaled; otherwise appends,
- * which needs a reserved slot (a BUG in the kernel, thrown here).
+ * which needs a reserved slot (a BUG in the kernel, thrown here). The
+ * index finds that slot without the kernel's walk (dma-resv-index.ts).
  */
 export function addFence(resv: DmaResv, fence: DmaFence, usage: DmaResvUsage): void {
   // Containers must be added component by component.
   if (dmaFenceArray.isContainer(fence)) resv.core.warn(`dma_resv_add_fence of container fence ${fence.id}`);
-  const slots = resv.slots;
-  for (let i = 0; i < slots.length; i++) {
-    const old = slots[i] as DmaResvEntry;
-    if (
-      (old.fence.context === fence.context && old.usage >= usage && dmaFence.isLaterOrSame(fence, old.fence)) ||
-      isSignaledFast(old.fence)
-    ) {
-      slots[i] = { fence, usage };
-      emitAdd(resv, fence, usage, old.fence);
-      notify(resv);
-      return;
-    }
+  const ix = indexOf(resv);
+  const i = findSlot(ix, fence, usage);
+  if (i < resv.slots.length) {
+    const old = setSlot(resv, ix, i, { fence, usage });
+    emitAdd(resv, fence, usage, old?.fence);
+    notify(resv);
+    return;
   }
-  if (slots.length >= resv.maxFences) {
+  if (resv.slots.length >= resv.maxFences) {
     throw new Error(`BUG: dma_resv_add_fence on buffer ${resv.bufId} without a reserved slot`);
   }
-  slots.push({ fence, usage });
+  setSlot(resv, ix, resv.slots.length, { fence, usage });
   emitAdd(resv, fence, usage, undefined);
   notify(resv);
 }
@@ -165,16 +194,13 @@ export function addFence(resv: DmaResv, fence: DmaFence, usage: DmaResvUsage): v
  * replaced by a page-table update); no userspace path reaches it.
  */
 export function replaceFences(resv: DmaResv, context: bigint, replacement: DmaFence, usage: DmaResvUsage): void {
-  const slots = resv.slots;
-  let changed = false;
-  for (let i = 0; i < slots.length; i++) {
-    const old = slots[i] as DmaResvEntry;
-    if (old.fence.context !== context) continue;
-    slots[i] = { fence: replacement, usage };
-    emitAdd(resv, replacement, usage, old.fence);
-    changed = true;
+  const ix = indexOf(resv);
+  const targets = slotsOfContext(ix, context);
+  for (const i of targets) {
+    const old = setSlot(resv, ix, i, { fence: replacement, usage });
+    emitAdd(resv, replacement, usage, old?.fence);
   }
-  if (changed) notify(resv);
+  if (targets.length > 0) notify(resv);
 }
 
 /**
@@ -226,6 +252,7 @@ export function copyFences(dst: DmaResv, src: DmaResv): void {
   const copy = src.slots.filter((e) => !isSignaledFast(e.fence));
   dst.slots = copy;
   dst.maxFences = Math.max(dst.maxFences, copy.length);
+  rebuildIndex(dst.index, copy);
   for (const e of copy) emitAdd(dst, e.fence, e.usage, undefined);
   notify(dst);
 }
