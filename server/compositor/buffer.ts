@@ -10,6 +10,11 @@ import type { Resource } from '../../shared/protocol/server';
 import type { WlBufferRequests } from '../../shared/protocol/generated/wayland';
 import type { BufferState } from './types';
 
+/** What a buffer needs to know of a surface it is attached to, pending. */
+export interface PendingHolder {
+  readonly pending: { buffer: DmabufBuffer | null | undefined };
+}
+
 export interface DmabufAttributes {
   /** The compositor's fd of the dma-buf (received with zwp_linux_buffer_params_v1.add). */
   readonly fd: number;
@@ -28,6 +33,8 @@ export class DmabufBuffer implements WlBufferRequests {
   resource: Resource<'wl_buffer'> | null = null;
   /** Content updates (queued, current or being read) that hold this buffer. */
   uses = 0;
+  /** Surfaces that have this buffer attached but not yet committed. */
+  readonly pendingOn = new Set<PendingHolder>();
   state: BufferState = 'client-owned';
   private destroyed = false;
   private closed = false;
@@ -46,6 +53,11 @@ export class DmabufBuffer implements WlBufferRequests {
   resourceGone(): void {
     this.resource = null;
     this.destroyed = true;
+    // Attached but not committed: the pending buffer becomes NULL, as in
+    // Weston (weston_surface_state_handle_buffer_destroy), so a later commit
+    // never refers to an fd that is already closed.
+    for (const s of this.pendingOn) if (s.pending.buffer === this) s.pending.buffer = null;
+    this.pendingOn.clear();
     this.maybeClose();
   }
 

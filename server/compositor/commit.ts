@@ -16,7 +16,8 @@
  * A lock clears from a fence callback (Process.watch), never by polling.
  */
 import { DMA_BUF_SYNC_READ } from '../../shared/kernel/uapi';
-import { EINVAL } from '../../shared/kernel/errno';
+import { EINVAL, errnoName } from '../../shared/kernel/errno';
+import { WlDisplayError } from '../../shared/protocol/generated/wayland';
 import {
   DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT,
   DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE,
@@ -107,7 +108,7 @@ function addLocks(c: Compositor, surface: Surface, update: ContentUpdate<CommitS
         if (policy === 'cpu-wait') lockOnFd(c, surface, update, fd);
         return;
       }
-      if (fd !== -EINVAL) return; // the timeline is broken: sample without waiting
+      if (fd !== -EINVAL) return cannotWait(surface, 'export the acquire point', fd);
       // Not submitted yet ("commit before you submit"): wait for the point
       // to materialise (WAIT_AVAILABLE, as wlroots does), then as above.
       waitMaterialized(c, surface, update, sync.acquire);
@@ -133,9 +134,18 @@ function addLocks(c: Compositor, surface: Surface, update: ContentUpdate<CommitS
 /** Mutter: a snapshot of the writers now, so later client work cannot extend the wait. */
 function lockOnSnapshot(c: Compositor, surface: Surface, update: ContentUpdate<CommitState>, use: BufferUse): void {
   const fd = exportSyncFile(c.proc, use.buffer.attrs.fd, DMA_BUF_SYNC_READ);
-  if (fd < 0) return;
+  if (fd < 0) return cannotWait(surface, 'snapshot the buffer fences (EXPORT_SYNC_FILE)', fd);
   lockOnFd(c, surface, update, fd);
   c.proc.close(fd); // the watch holds the file
+}
+
+/**
+ * The compositor could not set up the wait an update needs (its own fd table
+ * is full, say). Latching without it would sample a buffer still being
+ * written, so the client is ended instead, with the reason.
+ */
+function cannotWait(surface: Surface, what: string, errno: number): void {
+  surface.resource.client.postError(1, 'wl_display', WlDisplayError.implementation, `compositor could not ${what}: ${errnoName(errno)}`);
 }
 
 function waitMaterialized(c: Compositor, surface: Surface, update: ContentUpdate<CommitState>, acquire: TimelinePoint): void {
@@ -154,16 +164,18 @@ function waitMaterialized(c: Compositor, surface: Surface, update: ContentUpdate
       pad: 0,
       deadline_nsec: 0n,
     };
-    void Promise.resolve(c.proc.ioctl(c.drmFd, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, arg)).then((r) => {
-      if (cancelled) return;
-      if (r !== 0) return attempt(); // -ETIME: ask again while the update waits
-      const fd = syncobjExportPoint(c.proc, c.drmFd, acquire.timeline.handle, acquire.point);
-      if (fd >= 0) {
-        update.state.acquireFd = fd;
-        if (c.policy === 'cpu-wait') lockOnFd(c, surface, update, fd);
-      }
-      if (surface.queue.unlock(update, c.now()) && update.state.use) c.bufferState(update.state.use.buffer, surface, 'queued');
+    void Promise.resolve(c.proc.ioctl(c.drmFd, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, arg)).then(onResult).catch((err: unknown) => {
+      c.display.options.onInternalError?.(err, surface.resource.client);
     });
+  };
+  const onResult = (r: number): void => {
+    if (cancelled) return;
+    if (r !== 0) return attempt(); // -ETIME: ask again while the update waits
+    const fd = syncobjExportPoint(c.proc, c.drmFd, acquire.timeline.handle, acquire.point);
+    if (fd < 0) return cannotWait(surface, 'export the acquire point', fd);
+    update.state.acquireFd = fd;
+    if (c.policy === 'cpu-wait') lockOnFd(c, surface, update, fd);
+    if (surface.queue.unlock(update, c.now()) && update.state.use) c.bufferState(update.state.use.buffer, surface, 'queued');
   };
   attempt();
 }

@@ -106,6 +106,9 @@ export class Compositor implements CompositorHook {
     this.validator = new SyncValidator(this.kernel);
     this.unsubscribeKernel = this.kernel.subscribe((ev: KernelEvent) => this.emit(ev));
     this.proc = this.kernel.spawn('compositor');
+    // The compositor holds fds for every client (buffers, fences, timelines):
+    // like a real compositor it raises RLIMIT_NOFILE well past the default.
+    this.proc.setMaxFds(1 << 20);
     this.drmFd = this.proc.open('/dev/dri/card0');
     if (this.drmFd < 0) throw new Error(`compositor: open /dev/dri/card0 failed (${this.drmFd})`);
     const ringArg = { name: COMPOSITOR_RING, flags: 0, ring: 0 };
@@ -131,6 +134,16 @@ export class Compositor implements CompositorHook {
 
   get policy(): LatchPolicy {
     return this.policyValue;
+  }
+
+  /** Run when the output's mode changes (wl_output announces it). */
+  readonly modeListeners: (() => void)[] = [];
+
+  /** Change refresh rate or slow motion (RangeError when out of range). */
+  setMode(mode: Partial<OutputMode>): void {
+    const before = this.output.refreshHz;
+    this.output.setMode(mode);
+    if (this.output.refreshHz !== before) for (const l of this.modeListeners) l();
   }
 
   /** Switch the latch policy; applies to commits from now on. */
@@ -300,7 +313,7 @@ export class Compositor implements CompositorHook {
         return 'slowMotion must be between 1 and 1000';
       }
       if (policy !== undefined) this.setPolicy(policy as LatchPolicy);
-      this.output.setMode({
+      this.setMode({
         ...(refreshHz !== undefined ? { refreshHz } : {}),
         ...(slowMotion !== undefined ? { slowMotion } : {}),
       });

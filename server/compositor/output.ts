@@ -32,6 +32,8 @@ export interface OutputHooks {
   flipped(output: Output, seq: bigint, at: bigint, targetSeq: bigint): void;
   /** A vblank passed with a composition still in flight (a missed frame). */
   missed(output: Output, seq: bigint, targetSeq: bigint): void;
+  /** A hook threw: a bug, reported here; the vblank clock goes on. */
+  error?(err: unknown): void;
 }
 
 export const DEFAULT_MODE: OutputMode = { refreshHz: 60, slowMotion: 1, latchFraction: 0.25 };
@@ -130,13 +132,19 @@ export class Output {
   private onLatch(): void {
     if (!this.running) return;
     const target = this.seq + 1n;
-    // Only one composition in flight per output: a busy output skips this
-    // repaint (its frame will be counted missed at the vblank).
-    if (this.inFlight === null && this.readyToFlip === null) {
-      this.stats.repaints++;
-      if (this.hooks.repaint(this, target, this.nextVblankAt)) this.inFlight = target;
+    try {
+      // Only one composition in flight per output: a busy output skips this
+      // repaint (its frame will be counted missed at the vblank).
+      if (this.inFlight === null && this.readyToFlip === null) {
+        this.stats.repaints++;
+        if (this.hooks.repaint(this, target, this.nextVblankAt)) this.inFlight = target;
+      }
+    } catch (err) {
+      this.hooks.error?.(err);
+    } finally {
+      // Whatever a hook did, the display keeps its clock.
+      this.cancelTimer = this.clock.setTimer(this.nextVblankAt, () => this.onVblank());
     }
-    this.cancelTimer = this.clock.setTimer(this.nextVblankAt, () => this.onVblank());
   }
 
   private onVblank(): void {
@@ -144,15 +152,20 @@ export class Output {
     this.seq++;
     this.lastVblankAt = this.nextVblankAt;
     this.nextVblankAt = this.lastVblankAt + this.periodNs;
-    if (this.readyToFlip !== null) {
-      const target = this.readyToFlip;
-      this.readyToFlip = null;
-      this.stats.flips++;
-      this.hooks.flipped(this, this.seq, this.lastVblankAt, target);
-    } else if (this.inFlight !== null) {
-      this.stats.missed++;
-      this.hooks.missed(this, this.seq, this.inFlight);
+    try {
+      if (this.readyToFlip !== null) {
+        const target = this.readyToFlip;
+        this.readyToFlip = null;
+        this.stats.flips++;
+        this.hooks.flipped(this, this.seq, this.lastVblankAt, target);
+      } else if (this.inFlight !== null) {
+        this.stats.missed++;
+        this.hooks.missed(this, this.seq, this.inFlight);
+      }
+    } catch (err) {
+      this.hooks.error?.(err);
+    } finally {
+      this.armLatch();
     }
-    this.armLatch();
   }
 }

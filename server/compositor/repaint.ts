@@ -34,7 +34,7 @@ export class Repaint implements OutputHooks {
   private readonly c: Compositor;
   /** The frame whose composition is in flight or waiting to flip. */
   private frame: Frame | null = null;
-  readonly stats = { compositions: 0, submitFailures: 0 };
+  readonly stats = { compositions: 0, submitFailures: 0, hookErrors: 0 };
 
   constructor(c: Compositor) {
     this.c = c;
@@ -59,6 +59,13 @@ export class Repaint implements OutputHooks {
           const old = surface.current;
           surface.current = u.state.use;
           if (old) endUse(c, surface, old);
+          // Ending a use can end its client (an fd it cannot take): then this
+          // use ends too, since nobody will replace it.
+          if (surface.destroyed && surface.current) {
+            const gone = surface.current;
+            surface.current = null;
+            endUse(c, surface, gone);
+          }
         }
         if (u.state.use) c.bufferState(u.state.use.buffer, surface, 'latched');
         c.emit({
@@ -79,7 +86,7 @@ export class Repaint implements OutputHooks {
     if (frame.updates.length > 0) {
       started = this.submit(frame);
       if (started) this.frame = frame;
-      else this.finishFrame(frame, null, 0n);
+      else this.finishFrame(frame, null, c.now());
     }
     // Releases and discards from this latch go out now, not at the flip.
     c.display.flushClients();
@@ -181,6 +188,17 @@ export class Repaint implements OutputHooks {
     return true;
   }
 
+  error(err: unknown): void {
+    this.stats.hookErrors++;
+    this.c.emit({
+      type: 'output.missed',
+      t: this.c.now(),
+      output: this.c.output.name,
+      seq: Number(this.c.output.seq),
+      reason: `compositor bug in the repaint cycle: ${err instanceof Error ? err.message : String(err)}`,
+    });
+  }
+
   flipped(output: Output, seq: bigint, at: bigint, _targetSeq: bigint): void {
     const frame = this.frame;
     this.frame = null;
@@ -223,6 +241,8 @@ export class Repaint implements OutputHooks {
       // A surface destroyed (or its client gone) after the latch was never shown.
       if (!output || s.destroyed) {
         discardUpdate(c, s, { ...u.state, use: null });
+        // Not shown, but the client may draw again: its frame callbacks still fire.
+        if (!s.destroyed) for (const cb of u.state.frameCallbacks) if (!cb.destroyed) cb.send.done(ms);
         continue;
       }
       s.stats.presented++;
@@ -247,7 +267,8 @@ export class Repaint implements OutputHooks {
           Number(sec >> 32n),
           Number(sec & 0xffff_ffffn),
           Number(at % 1_000_000_000n),
-          Number(output.periodNs),
+          // refresh is a u32 of ns; a slowed-down period past 4.29 s is "unknown" (0).
+          output.periodNs > 0xffff_ffffn ? 0 : Number(output.periodNs),
           Number(seq >> 32n),
           Number(seq & 0xffff_ffffn),
           WpPresentationFeedbackKind.vsync,

@@ -102,6 +102,7 @@ export class Surface implements WlSurfaceRequests {
   /** Take the pending state for a commit and start the next cycle. */
   takePending(): SurfacePending {
     const p = this.pending;
+    p.buffer?.pendingOn.delete(this);
     this.pending = emptyPending();
     // The scale is sticky state, not per-commit.
     this.pending.scale = p.scale;
@@ -120,6 +121,7 @@ export class Surface implements WlSurfaceRequests {
       resource.postError(WlSurfaceError.invalidOffset, `attach with offset ${x},${y}: use wl_surface.offset`);
       return;
     }
+    this.pending.buffer?.pendingOn.delete(this);
     if (buffer === null) {
       this.pending.buffer = null;
       return;
@@ -130,6 +132,7 @@ export class Surface implements WlSurfaceRequests {
       return;
     }
     this.pending.buffer = impl;
+    impl.pendingOn.add(this);
   }
 
   damage(): void {
@@ -172,6 +175,11 @@ export class Surface implements WlSurfaceRequests {
   /** The resource is gone (request, or client disconnect). */
   resourceGone(): void {
     this.destroyed = true;
+    const p = this.pending;
+    p.buffer?.pendingOn.delete(this);
+    // Feedback asked for a commit that will never come.
+    for (const fb of p.feedbacks) if (!fb.destroyed) fb.send.discarded();
+    p.feedbacks = [];
     this.host.surfaceDestroyed(this);
   }
 }

@@ -3,7 +3,7 @@
  * dup, ioctl, poll, exit). fds are the lowest free small integers, as
  * Linux's alloc_fd gives them; each refers to a shared open file.
  */
-import { EBADF, EMFILE, ENOENT, ENOTTY } from './errno';
+import { EBADF, EINVAL, EMFILE, ENOENT, ENOTTY } from './errno';
 import { fput, getFile, type KFile, type PollTable } from './file';
 import { POLLNVAL, requestName } from './uapi';
 import type { Kernel } from './kernel';
@@ -36,6 +36,24 @@ export class Process {
 
   get isExited(): boolean {
     return this.exited;
+  }
+
+  /** RLIMIT_NOFILE of this process: the kernel's default until setrlimit. */
+  private rlimitNofile: number | undefined;
+
+  get maxFds(): number {
+    return this.rlimitNofile ?? this.kernel.maxFds;
+  }
+
+  /**
+   * setrlimit(RLIMIT_NOFILE): fds at or past `n` give -EMFILE. Servers that
+   * hold fds for many clients raise it (compositors do). -EINVAL for a
+   * limit below 1.
+   */
+  setMaxFds(n: number): number {
+    if (!Number.isInteger(n) || n < 1) return -EINVAL;
+    this.rlimitNofile = n;
+    return 0;
   }
 
   /** Number of open fds. */
@@ -213,7 +231,7 @@ export class Process {
    * reference is dropped here, so callers never leak it.
    */
   installFile(file: KFile): number {
-    const max = this.kernel.maxFds;
+    const max = this.maxFds;
     let fd = this.nextFd;
     while (fd < this.fds.length && this.fds[fd]) fd++;
     if (fd >= max || this.exited) {

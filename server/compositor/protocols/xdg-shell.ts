@@ -44,8 +44,8 @@ export function registerXdgShell(c: Compositor): void {
           return;
         }
         if (surface.pending.buffer || surface.current) {
-          id.create(xdgSurfaceStub());
-          wm.postError(XdgSurfaceError.unconfiguredBuffer, 'xdg_surface created on a surface with a buffer');
+          // unconfigured_buffer is xdg_surface's error: post it on the new object.
+          id.create(xdgSurfaceStub()).postError(XdgSurfaceError.unconfiguredBuffer, 'xdg_surface created on a surface with a buffer');
           return;
         }
         id.create({
