@@ -34,10 +34,27 @@ import { endUse, timelineUnref } from './release';
 /** How long one WAIT_AVAILABLE ioctl waits before the compositor asks again. */
 const MATERIALIZE_WAIT_NS = 10_000_000_000n;
 
+/**
+ * Content updates a surface may have queued. Updates wait only on locks
+ * (fences, fifo, target times), so a client that keeps committing while its
+ * fences never signal would grow the queue without end; wlroots and KWin
+ * bound pending commits too. Past this, the client is ended.
+ */
+export const MAX_QUEUED_UPDATES = 256;
+
 export function commitSurface(c: Compositor, surface: Surface): void {
   // Extension checks first, in a fixed order; a violation ends the client.
   if (!validateSyncobjCommit(surface)) return;
   if (!validateSurfaceSyncCommit(surface)) return;
+  if (surface.queue.length >= MAX_QUEUED_UPDATES) {
+    surface.resource.client.postError(
+      1,
+      'wl_display',
+      WlDisplayError.implementation,
+      `wl_surface@${surface.resource.id}: ${MAX_QUEUED_UPDATES} content updates already queued behind unsignaled fences`,
+    );
+    return;
+  }
   const p = surface.takePending();
   for (const hook of surface.onCommitHooks.splice(0)) hook(surface);
 

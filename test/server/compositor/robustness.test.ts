@@ -112,3 +112,29 @@ describe('review findings', () => {
     expect(flips).toBe(0);
   });
 });
+
+describe('bounded queue', () => {
+  it('a client that keeps committing behind a fence that never signals is ended at the cap; others go on', async () => {
+    const { MAX_QUEUED_UPDATES } = await import('../../../server/compositor/commit');
+    const { zwpLinuxExplicitSynchronizationV1Interface } = await import('../../../shared/protocol/generated/linux-explicit-synchronization-unstable-v1');
+    const { pendingSyncFile } = await import('./explicit-helpers');
+    const h = new Harness({ policy: 'cpu-wait' });
+    const c = await h.connect('flood');
+    const other = await h.connect('other');
+    const w = openWindow(c);
+    const sync = c.env.bind(zwpLinuxExplicitSynchronizationV1Interface, 2).send.getSynchronization(w.surface);
+    const buf = makeBuffer(c);
+    const never = pendingSyncFile(c);
+    for (let i = 0; i <= MAX_QUEUED_UPDATES; i++) {
+      sync.send.setAcquireFence(never.fence);
+      w.surface.send.attach(buf.proxy, 0, 0);
+      w.surface.send.commit();
+    }
+    c.env.flush();
+    await h.settle();
+    expect(c.conn.error?.message).toContain('content updates already queued');
+    const rt = other.env.roundtrip();
+    await h.settle();
+    await expect(rt).resolves.toBeTypeOf('number');
+  });
+});
