@@ -26,6 +26,7 @@ import { KernelChannelServer, type KernelValue } from '../shared/protocol/kernel
 import { WlDisplayError } from '../shared/protocol/generated/wayland';
 import type { Client } from '../shared/protocol/server';
 import type { Compositor, CompositorClient, CompositorClientHooks } from './compositor-hook';
+import { scmRightsHooks } from './fd-passing';
 
 /** WebSocket close codes (RFC 6455 §7.4.1) the server uses. */
 export const CloseCode = {
@@ -94,11 +95,7 @@ export class ClientSession implements CompositorClient {
         },
       },
       {
-        fds: {
-          receive: (fd) => compositorProc.receiveFd(client, fd),
-          send: (fd) => client.receiveFd(compositorProc, fd),
-          close: (fd) => void compositorProc.close(fd),
-        },
+        fds: scmRightsHooks(compositorProc, client),
         trace: options.compositor.messageTrace?.(options.id),
       },
     );

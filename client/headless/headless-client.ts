@@ -40,6 +40,7 @@ import {
   VGPU_SUBMIT_NO_IMPLICIT,
 } from '../../shared/kernel/vgpu-drm';
 import type { ClientEnv } from './env';
+import { DRM_FORMAT_ARGB8888 } from '../../shared/protocol/drm-fourcc';
 import { signalDmaBufFromSyncFile, syncFileForDmaBufWrite } from '../implicit-bridge';
 
 export type SyncKind = 'explicit' | 'explicit-fd' | 'implicit' | 'bridged' | 'naive';
@@ -68,7 +69,6 @@ export function parseClientSpec(spec: string): { kind: SyncKind; slow: boolean }
   return { kind, slow };
 }
 
-const DRM_FORMAT_ARGB8888 = 0x34325241;
 const FOREVER = 0x7fff_ffff_ffff_ffffn;
 
 interface SwapBuffer {

@@ -41,6 +41,7 @@ import { LATCH_POLICIES, type LatchPolicy } from './types';
 import { commitSurface, dropSurfaceUpdates } from './commit';
 import { Repaint } from './repaint';
 import { registerProtocols } from './protocols';
+import { scmRightsHooks } from '../fd-passing';
 import { COMPOSITOR_RING } from './protocols/handoff-display-v1';
 
 export interface CompositorOptions {
@@ -163,13 +164,7 @@ export class Compositor implements CompositorHook {
   connect(socket: FrameSocket, proc: Process, name: string): Client {
     const key = this.nextClientKey++;
     const client = this.display.createClient(socket, {
-      fds: {
-        receive: (fd) => this.proc.receiveFd(proc, fd),
-        send: (fd) => proc.receiveFd(this.proc, fd),
-        close: (fd) => {
-          this.proc.close(fd);
-        },
-      },
+      fds: scmRightsHooks(this.proc, proc),
       trace: (m) => this.traceMessage(key, m),
     });
     this.register(key, client, proc, name);

@@ -16,15 +16,16 @@ import {
 import { wlBufferInterface } from '../../../shared/protocol/generated/wayland';
 import { dmaBufFromFile } from '../../../shared/kernel/dma-buf';
 import { DmabufBuffer, type DmabufAttributes } from '../buffer';
+import {
+  DRM_FORMAT_ARGB8888,
+  DRM_FORMAT_MOD_LINEAR_HI,
+  DRM_FORMAT_MOD_LINEAR_LO,
+  DRM_FORMAT_XRGB8888,
+} from '../../../shared/protocol/drm-fourcc';
 import { destroyResource } from './util';
 
-/** DRM fourcc codes (drm_fourcc.h) offered to clients. */
-export const DRM_FORMAT_ARGB8888 = 0x34325241;
-export const DRM_FORMAT_XRGB8888 = 0x34325258;
+/** The formats offered to clients. */
 const FORMATS = [DRM_FORMAT_ARGB8888, DRM_FORMAT_XRGB8888];
-/** DRM_FORMAT_MOD_LINEAR */
-const MOD_LINEAR_HI = 0;
-const MOD_LINEAR_LO = 0;
 const BYTES_PER_PIXEL = 4;
 
 interface Plane {
@@ -44,7 +45,7 @@ export function registerLinuxDmabuf(c: Compositor): void {
     });
     for (const f of FORMATS) {
       res.send.format(f);
-      if (res.version >= 3) res.send.modifier(f, MOD_LINEAR_HI, MOD_LINEAR_LO);
+      if (res.version >= 3) res.send.modifier(f, DRM_FORMAT_MOD_LINEAR_HI, DRM_FORMAT_MOD_LINEAR_LO);
     }
   });
 }

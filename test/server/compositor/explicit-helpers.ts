@@ -32,7 +32,8 @@ import {
   VGPU_SUBMIT_NO_IMPLICIT,
 } from '../../../shared/kernel/vgpu-drm';
 
-export const ARGB8888 = 0x34325241;
+export { DRM_FORMAT_ARGB8888 as ARGB8888 } from '../../../shared/protocol/drm-fourcc';
+import { DRM_FORMAT_ARGB8888 } from '../../../shared/protocol/drm-fourcc';
 
 export interface Window {
   surface: Proxy<'wl_surface'>;
@@ -64,7 +65,7 @@ export function makeBuffer(c: TestClient, width = 16, height = 16): TestBuffer {
   const dmabuf = c.env.bind(zwpLinuxDmabufV1Interface, 3);
   const params = dmabuf.send.createParams();
   params.send.add(alloc.fd, 0, 0, width * 4, 0, 0);
-  const proxy = params.send.createImmed(width, height, ARGB8888, 0);
+  const proxy = params.send.createImmed(width, height, DRM_FORMAT_ARGB8888, 0);
   const b: TestBuffer = { fd: alloc.fd, proxy, released: 0 };
   proxy.setListener({ release: () => b.released++ });
   c.env.flush();
