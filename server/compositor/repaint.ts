@@ -247,8 +247,7 @@ export class Repaint implements OutputHooks {
       }
       s.stats.presented++;
       const latency = at - u.committedAt;
-      s.stats.latencies.push(latency);
-      s.stats.latencyVblanks.push(Number((latency + output.periodNs - 1n) / output.periodNs));
+      s.recordLatency(latency, Number((latency + output.periodNs - 1n) / output.periodNs));
       c.emit({
         type: 'surface.presentation',
         t: at,

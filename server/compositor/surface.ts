@@ -57,6 +57,9 @@ function emptyPending(): SurfacePending {
 
 let nextSurfaceKey = 1;
 
+/** Latency samples kept per surface for percentiles. */
+export const LATENCY_SAMPLES = 4096;
+
 export type SurfaceRole = { kind: 'none' } | { kind: 'xdg_toplevel'; title: string; appId: string };
 
 export class Surface implements WlSurfaceRequests {
@@ -88,7 +91,7 @@ export class Surface implements WlSurfaceRequests {
     presented: 0,
     discarded: 0,
     missed: 0,
-    /** commit→present latencies in ns, for percentiles. */
+    /** commit→present latencies in ns, for percentiles: the last LATENCY_SAMPLES, in no order. */
     latencies: [] as bigint[],
     /** commit→present in vblanks. */
     latencyVblanks: [] as number[],
@@ -97,6 +100,21 @@ export class Surface implements WlSurfaceRequests {
   constructor(clientKey: number, host: SurfaceHost) {
     this.clientKey = clientKey;
     this.host = host;
+  }
+
+  /**
+   * Record one commit→present latency. A long run keeps only the last
+   * LATENCY_SAMPLES (a ring), so a surface's memory stays bounded.
+   */
+  recordLatency(ns: bigint, vblanks: number): void {
+    const i = this.stats.presented - 1;
+    if (this.stats.latencies.length < LATENCY_SAMPLES) {
+      this.stats.latencies.push(ns);
+      this.stats.latencyVblanks.push(vblanks);
+    } else {
+      this.stats.latencies[i % LATENCY_SAMPLES] = ns;
+      this.stats.latencyVblanks[i % LATENCY_SAMPLES] = vblanks;
+    }
   }
 
   /** Take the pending state for a commit and start the next cycle. */
