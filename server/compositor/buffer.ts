@@ -8,7 +8,6 @@
 import type { Process } from '../../shared/kernel/process';
 import type { Resource } from '../../shared/protocol/server';
 import type { WlBufferRequests } from '../../shared/protocol/generated/wayland';
-import type { BufferState } from './types';
 
 /** What a buffer needs to know of a surface it is attached to, pending. */
 export interface PendingHolder {
@@ -35,7 +34,6 @@ export class DmabufBuffer implements WlBufferRequests {
   uses = 0;
   /** Surfaces that have this buffer attached but not yet committed. */
   readonly pendingOn = new Set<PendingHolder>();
-  state: BufferState = 'client-owned';
   private destroyed = false;
   private closed = false;
 
@@ -59,10 +57,6 @@ export class DmabufBuffer implements WlBufferRequests {
     for (const s of this.pendingOn) if (s.pending.buffer === this) s.pending.buffer = null;
     this.pendingOn.clear();
     this.maybeClose();
-  }
-
-  setState(state: BufferState): void {
-    this.state = state;
   }
 
   acquireUse(): void {

@@ -242,7 +242,6 @@ export class Compositor implements CompositorHook {
   }
 
   bufferState(buffer: DmabufBuffer, surface: Surface | null, state: BufferState): void {
-    buffer.setState(state);
     const res = buffer.resource;
     this.emit({
       type: 'buffer.state',

@@ -43,7 +43,7 @@ export class Repaint implements OutputHooks {
   repaint(output: Output, seq: bigint, presentAt: bigint): boolean {
     const c = this.c;
     const now = c.now();
-    const frame: Frame = { seq, fenceFd: -1, refs: 1, updates: [], superseded: [], submittedAt: now, done: false };
+    const frame: Frame = { seq, fenceFd: -1, refs: 1, updates: [], superseded: [] };
     for (const surface of c.surfaces.values()) {
       const taken = surface.queue.takeReady({ barrierActive: false, presentAt }, (u) => u.state.fifoBarrier);
       taken.forEach((u, i) => {
@@ -173,7 +173,6 @@ export class Repaint implements OutputHooks {
     }
     this.stats.compositions++;
     frame.fenceFd = arg.fence_fd;
-    frame.submittedAt = c.now();
     for (const s of c.surfaces.values()) {
       const use = s.current;
       if (!use) continue;
@@ -182,7 +181,6 @@ export class Repaint implements OutputHooks {
       if (use.sync.kind === 'implicit') importSyncFile(c.proc, use.buffer.attrs.fd, DMA_BUF_SYNC_READ, frame.fenceFd);
     }
     whenReadable(c.proc, frame.fenceFd, () => {
-      frame.done = true;
       c.output.compositionDone();
     });
     return true;

@@ -52,8 +52,6 @@ export interface Frame {
   readonly updates: LatchedUpdate[];
   /** Updates superseded in the same latch (discarded at flip time, callbacks fired then). */
   readonly superseded: LatchedUpdate[];
-  submittedAt: bigint;
-  done: boolean;
 }
 
 /** One use of a buffer by one commit: from commit until the compositor is done reading it. */
