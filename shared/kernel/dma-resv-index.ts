@@ -52,6 +52,8 @@
  */
 import * as dmaFence from './dma-fence';
 import type { DmaFence, DmaFenceCb } from './dma-fence';
+import * as minHeap from './min-heap';
+import { NUMBER_ASCENDING } from './min-heap';
 
 /** What the index needs of a slot (dma-resv's DmaResvEntry). */
 export interface IndexedSlot {
@@ -333,7 +335,7 @@ function firstSignaled(ix: SlotIndex): number {
     const top = h[0];
     if (top === undefined) return Infinity;
     if (ix.slots[top]?.fence.signaled) return top;
-    heapPop(h);
+    minHeap.pop(h, NUMBER_ASCENDING);
   }
 }
 
@@ -344,32 +346,7 @@ function heapPush(ix: SlotIndex, i: number): void {
     h.length = 0;
     for (let j = 0; j < ix.slots.length; j++) if (ix.slots[j]?.fence.signaled && j !== i) h.push(j); // ascending: a heap
   }
-  h.push(i);
-  let c = h.length - 1;
-  while (c > 0) {
-    const p = (c - 1) >> 1;
-    const parent = h[p] as number;
-    if (parent <= i) break;
-    h[c] = parent;
-    c = p;
-  }
-  h[c] = i;
-}
-
-function heapPop(h: number[]): void {
-  const last = h.pop();
-  if (last === undefined || h.length === 0) return;
-  let i = 0;
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= h.length) break;
-    const r = l + 1;
-    const c = r < h.length && (h[r] as number) < (h[l] as number) ? r : l;
-    if ((h[c] as number) >= last) break;
-    h[i] = h[c] as number;
-    i = c;
-  }
-  h[i] = last;
+  minHeap.push(h, i, NUMBER_ASCENDING);
 }
 
 // ---- sorted number lists (the lazily signaled slots) ----

@@ -30,6 +30,8 @@ import { allocFile, filePriv, structIoctl, type FileOps, type IoctlDesc, type KF
 import type { Process } from './process';
 import { fdAvailable } from './sync-file';
 import { findPoint, noteExtended, recordNode } from './drm-syncobj-timeline';
+import * as minHeap from './min-heap';
+import { NUMBER_ASCENDING, type MinHeapCallbacks } from './min-heap';
 import * as ioctl from './drm-syncobj-ioctl';
 import { syncobjTimelineWaitIoctl, syncobjWaitIoctl } from './drm-syncobj-wait';
 import {
@@ -68,7 +70,7 @@ export interface SyncobjWaiter {
   readonly seq: number;
 }
 
-/** cb_list, as a binary min-heap on (point, arrival). */
+/** cb_list, as a min-heap (min-heap.ts) on (point, arrival). */
 export interface WaiterQueue {
   readonly heap: SyncobjWaiter[];
   nextSeq: number;
@@ -168,39 +170,13 @@ export function fenceAt(syncobj: DrmSyncobj, point: bigint): DmaFence | number {
 
 // ---- cb_list ----
 
-function waiterLess(a: SyncobjWaiter, b: SyncobjWaiter): boolean {
-  return a.point < b.point || (a.point === b.point && a.seq < b.seq);
-}
-
-function heapSet(heap: SyncobjWaiter[], i: number, w: SyncobjWaiter): void {
-  heap[i] = w;
-  w.pos = i;
-}
-
-function siftUp(heap: SyncobjWaiter[], i: number, w: SyncobjWaiter): void {
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    const parent = heap[p] as SyncobjWaiter;
-    if (!waiterLess(w, parent)) break;
-    heapSet(heap, i, parent);
-    i = p;
-  }
-  heapSet(heap, i, w);
-}
-
-function siftDown(heap: SyncobjWaiter[], i: number, w: SyncobjWaiter): void {
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= heap.length) break;
-    const r = l + 1;
-    const c = r < heap.length && waiterLess(heap[r] as SyncobjWaiter, heap[l] as SyncobjWaiter) ? r : l;
-    const child = heap[c] as SyncobjWaiter;
-    if (!waiterLess(child, w)) break;
-    heapSet(heap, i, child);
-    i = c;
-  }
-  heapSet(heap, i, w);
-}
+/** cb_list's order: lowest point first, ties in arrival order; each waiter knows its index. */
+const WAITER_ORDER: MinHeapCallbacks<SyncobjWaiter> = {
+  less: (a, b) => a.point < b.point || (a.point === b.point && a.seq < b.seq),
+  moved: (w, i) => {
+    w.pos = i;
+  },
+};
 
 /**
  * Queue a waiter for the fence at `point` (drm_syncobj_fence_add_wait,
@@ -210,8 +186,7 @@ function siftDown(heap: SyncobjWaiter[], i: number, w: SyncobjWaiter): void {
 export function addWaiter(syncobj: DrmSyncobj, point: bigint, func: (fence: DmaFence) => void): SyncobjWaiter {
   const q = syncobj.waiters;
   const w: SyncobjWaiter = { point, func, pos: -1, seq: q.nextSeq++ };
-  q.heap.push(w);
-  siftUp(q.heap, q.heap.length - 1, w);
+  minHeap.push(q.heap, w, WAITER_ORDER);
   return w;
 }
 
@@ -221,10 +196,7 @@ export function removeWaiter(syncobj: DrmSyncobj, w: SyncobjWaiter): void {
   const i = w.pos;
   if (i < 0 || heap[i] !== w) return;
   w.pos = -1;
-  const last = heap.pop() as SyncobjWaiter;
-  if (last === w) return;
-  if (i > 0 && waiterLess(last, heap[(i - 1) >> 1] as SyncobjWaiter)) siftUp(heap, i, last);
-  else siftDown(heap, i, last);
+  minHeap.del(heap, i, WAITER_ORDER);
 }
 
 /**
@@ -252,40 +224,10 @@ function wakeWaiters(syncobj: DrmSyncobj): void {
 /** Freed handles of each file, as a min-heap: idr_alloc hands out the lowest free id. */
 const freeHandles = new WeakMap<DrmFile, number[]>();
 
-function popLowest(heap: number[]): number | undefined {
-  const top = heap[0];
-  const last = heap.pop();
-  if (top === undefined || last === undefined || heap.length === 0) return top;
-  let i = 0;
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= heap.length) break;
-    const r = l + 1;
-    const c = r < heap.length && (heap[r] as number) < (heap[l] as number) ? r : l;
-    if ((heap[c] as number) >= last) break;
-    heap[i] = heap[c] as number;
-    i = c;
-  }
-  heap[i] = last;
-  return top;
-}
-
-function pushFree(heap: number[], h: number): void {
-  let i = heap.length;
-  heap.push(h);
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    if ((heap[p] as number) <= h) break;
-    heap[i] = heap[p] as number;
-    i = p;
-  }
-  heap[i] = h;
-}
-
 /** drm_syncobj_get_handle: a new handle in `file` (its own reference), lowest free first. */
 export function getHandle(file: DrmFile, syncobj: DrmSyncobj): number {
   const free = freeHandles.get(file);
-  const handle = (free && popLowest(free)) ?? file.nextHandle++;
+  const handle = (free && minHeap.pop(free, NUMBER_ASCENDING)) ?? file.nextHandle++;
   file.syncobjs.set(handle, get(syncobj));
   return handle;
 }
@@ -302,7 +244,7 @@ export function destroyHandle(file: DrmFile, handle: number): boolean {
   file.syncobjs.delete(handle);
   let free = freeHandles.get(file);
   if (!free) freeHandles.set(file, (free = []));
-  pushFree(free, handle);
+  minHeap.push(free, handle, NUMBER_ASCENDING);
   put(syncobj);
   return true;
 }

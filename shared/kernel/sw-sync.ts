@@ -10,7 +10,7 @@
  * -ENOENT; the fences themselves stay valid (they keep the timeline alive).
  *
  * Linux keeps pending points in an rbtree ordered by wrapped seqno, with a
- * list in tree order to signal from. Here they sit in a binary heap keyed
+ * list in tree order to signal from. Here they sit in a min-heap keyed
  * by an absolute (never-wrapping) target: the total increment at which the
  * point is reached. All pending points lie within 2^31 ahead of the
  * counter, so that order is exactly the kernel's, and INC of k points
@@ -22,6 +22,8 @@ import { EMFILE, ENOENT, ENOTTY } from './errno';
 import { allocFile, ioctlTable, structIoctl, u32Ioctl, type FileOps, type KFile } from './file';
 import type { Kernel } from './kernel';
 import type { KernelCore } from './core';
+import * as minHeap from './min-heap';
+import type { MinHeapCallbacks } from './min-heap';
 import type { Process } from './process';
 import { fdAvailable, installSyncFile } from './sync-file';
 import { SW_SYNC_IOC_CREATE_FENCE, SW_SYNC_IOC_INC } from './uapi';
@@ -53,6 +55,9 @@ export interface SyncPt extends DmaFence {
   /** The `total` at which this point is reached. */
   readonly target: bigint;
 }
+
+/** Pending points by target (targets of pending points are distinct: no ties). */
+const BY_TARGET: MinHeapCallbacks<SyncPt> = { less: (a, b) => a.target < b.target };
 
 /** Is `fence` a sw_sync point (dma_fence_to_sync_pt)? */
 export function toSyncPt(fence: DmaFence): SyncPt | undefined {
@@ -98,7 +103,7 @@ export function ptCreate(tl: SyncTimeline, value: number): SyncPt {
   const pt: SyncPt = Object.assign(base, { parent: tl, target: tl.total + ahead });
   if (dmaFence.isSignaled(pt)) return pt;
   tl.byValue.set(value >>> 0, pt);
-  heapPush(tl.heap, pt);
+  minHeap.push(tl.heap, pt, BY_TARGET);
   return pt;
 }
 
@@ -112,7 +117,7 @@ function timelineSignal(tl: SyncTimeline, inc: number): void {
   for (;;) {
     const pt = tl.heap[0];
     if (!pt || pt.target > tl.total) break;
-    heapPop(tl.heap);
+    minHeap.pop(tl.heap, BY_TARGET);
     tl.byValue.delete(Number(pt.seqno));
     // -EINVAL if a query already latched it; nothing else to do then.
     dmaFence.signal(pt);
@@ -136,7 +141,7 @@ export function timelineInc(tl: SyncTimeline, value: number): void {
  */
 function timelineRelease(tl: SyncTimeline): void {
   for (;;) {
-    const pt = heapPop(tl.heap);
+    const pt = minHeap.pop(tl.heap, BY_TARGET);
     if (!pt) break;
     tl.byValue.delete(Number(pt.seqno));
     if (pt.signaled) continue;
@@ -196,37 +201,3 @@ function utf8Prefix(s: string, max: number): string {
   }
   return out;
 }
-
-// ---- binary heap on SyncPt.target (targets of pending points are distinct) ----
-
-function heapPush(h: SyncPt[], pt: SyncPt): void {
-  h.push(pt);
-  let i = h.length - 1;
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    const parent = h[p]!;
-    if (parent.target <= pt.target) break;
-    h[i] = parent;
-    i = p;
-  }
-  h[i] = pt;
-}
-
-function heapPop(h: SyncPt[]): SyncPt | undefined {
-  const top = h[0];
-  const last = h.pop();
-  if (!top || !last || h.length === 0) return top;
-  let i = 0;
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= h.length) break;
-    const r = l + 1;
-    const c = r < h.length && h[r]!.target < h[l]!.target ? r : l;
-    if (h[c]!.target >= last.target) break;
-    h[i] = h[c]!;
-    i = c;
-  }
-  h[i] = last;
-  return top;
-}
-
