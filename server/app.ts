@@ -28,6 +28,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
 import type { WebSocket, RawData } from 'ws';
 import { Kernel } from '../shared/kernel/kernel';
+import { hostClock } from './host-clock';
 import { ClientSession, CloseCode, type FrameSink } from './client-session';
 import { createMinimalCompositor } from './minimal-compositor';
 import type { Compositor, ControlSettings } from './compositor-hook';
@@ -138,7 +139,7 @@ function wsSink(socket: WebSocket): FrameSink {
 }
 
 export function buildApp(options: AppOptions = {}): FastifyInstance {
-  const kernel = options.kernel ?? options.compositor?.process.kernel ?? new Kernel();
+  const kernel = options.kernel ?? options.compositor?.process.kernel ?? new Kernel({ clock: hostClock() });
   const compositor =
     options.compositor ?? createMinimalCompositor(kernel, { onInternalError: (err) => app.log.error({ err }, 'compositor request handler failed') });
   if (compositor.process.kernel !== kernel) throw new Error('the compositor process must live in the app kernel');

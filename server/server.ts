@@ -8,6 +8,7 @@
 import { buildApp } from './app';
 import { parseConfig } from './config';
 import { Kernel } from '../shared/kernel/kernel';
+import { hostClock } from './host-clock';
 import { Compositor } from './compositor/compositor';
 
 async function main(): Promise<void> {
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const { host, port, origins, logLevel, policy, refreshHz, slowMotion } = parsed.config;
-  const kernel = new Kernel();
+  const kernel = new Kernel({ clock: hostClock() });
   const compositor = new Compositor({ kernel, policy, mode: { refreshHz, slowMotion } });
   const app = buildApp({ kernel, compositor, origins, logger: { level: logLevel } });
   app.addHook('onClose', async () => compositor.shutdown());

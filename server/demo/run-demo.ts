@@ -9,6 +9,7 @@ import { buildApp } from '../app';
 import { Compositor } from '../compositor/compositor';
 import type { LatchPolicy } from '../compositor/types';
 import { Kernel } from '../../shared/kernel/kernel';
+import { hostClock } from '../host-clock';
 import { connect, type HandoffClient } from '../../client/index';
 import { nodeSocket } from '../../client/node-socket';
 import { HeadlessClient, parseClientSpec } from '../../client/headless/headless-client';
@@ -63,7 +64,7 @@ function percentile<T extends number | bigint>(values: readonly T[], p: number):
 
 export async function runDemo(options: DemoOptions, onProgress?: (rows: ClientRow[], elapsed: number) => void): Promise<DemoResult> {
   const specs = options.clients.map((c) => ({ spec: c, ...parseClientSpec(c) }));
-  const kernel = new Kernel();
+  const kernel = new Kernel({ clock: hostClock() });
   const compositor = new Compositor({
     kernel,
     policy: options.policy,

@@ -1,8 +1,11 @@
 /**
  * Time for the kernel model. Nothing in shared/kernel reads a host clock or
- * arms a host timer directly: time arrives through this port, so tests drive
- * a ManualClock and everything is deterministic.
+ * arms a host timer: time arrives through this port, injected by whoever
+ * creates the Kernel. Tests drive a ManualClock and everything is
+ * deterministic; the server passes the host's clock (server/host-clock.ts).
  */
+import * as minHeap from './min-heap';
+import type { MinHeapCallbacks } from './min-heap';
 
 export interface Clock {
   /** CLOCK_MONOTONIC in nanoseconds. */
@@ -18,15 +21,17 @@ interface ManualTimer {
   cancelled: boolean;
 }
 
-function earlier(a: ManualTimer, b: ManualTimer): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-}
+/** Due first; ties in the order they were set. */
+const TIMER_ORDER: MinHeapCallbacks<ManualTimer> = {
+  less: (a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq),
+};
 
 /**
  * A clock that moves only when told to. `advance` fires due timers in time
  * order (ties in the order they were set), each with now() equal to its due
  * time, including timers armed by other timers within the same advance.
- * Timers live in a binary heap: a thousand simulated clients arm a lot of them.
+ * Timers live in a min-heap (min-heap.ts): a thousand simulated clients
+ * arm a lot of them.
  */
 export class ManualClock implements Clock {
   private t: bigint;
@@ -44,7 +49,7 @@ export class ManualClock implements Clock {
 
   setTimer(atNs: bigint, fire: () => void): () => void {
     const timer: ManualTimer = { at: atNs, seq: this.seq++, fire, cancelled: false };
-    this.push(timer);
+    minHeap.push(this.heap, timer, TIMER_ORDER);
     this.live++;
     return () => {
       if (!timer.cancelled) {
@@ -65,7 +70,7 @@ export class ManualClock implements Clock {
     for (;;) {
       const top = this.heap[0];
       if (!top || top.at > atNs) break;
-      this.pop();
+      minHeap.pop(this.heap, TIMER_ORDER);
       if (top.cancelled) continue;
       top.cancelled = true;
       this.live--;
@@ -77,7 +82,7 @@ export class ManualClock implements Clock {
 
   /** Due time of the next armed timer, if any. */
   nextTimerAt(): bigint | undefined {
-    while (this.heap[0]?.cancelled) this.pop();
+    while (this.heap[0]?.cancelled) minHeap.pop(this.heap, TIMER_ORDER);
     return this.heap[0]?.at;
   }
 
@@ -85,75 +90,4 @@ export class ManualClock implements Clock {
   pendingTimers(): number {
     return this.live;
   }
-
-  private push(t: ManualTimer): void {
-    const h = this.heap;
-    h.push(t);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const parent = h[p]!;
-      if (!earlier(t, parent)) break;
-      h[i] = parent;
-      i = p;
-    }
-    h[i] = t;
-  }
-
-  private pop(): void {
-    const h = this.heap;
-    const last = h.pop();
-    if (!last || h.length === 0) return;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= h.length) break;
-      const r = l + 1;
-      const c = r < h.length && earlier(h[r]!, h[l]!) ? r : l;
-      if (!earlier(h[c]!, last)) break;
-      h[i] = h[c]!;
-      i = c;
-    }
-    h[i] = last;
-  }
-}
-
-/* The host's monotonic clock, reached through globalThis so that this module
- * compiles with neither DOM nor Node types (both provide these). */
-interface HostGlobals {
-  performance: { now(): number };
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The host's monotonic clock (performance.now) with host timers. */
-export function hostClock(): Clock {
-  const g = globalThis as unknown as HostGlobals;
-  const now = (): bigint => BigInt(Math.round(g.performance.now() * 1e6));
-  return {
-    now,
-    setTimer(atNs, fire) {
-      // Host timers overflow past 2^31-1 ms (about 24.8 days): chain them.
-      const MAX_MS = 0x7fff_ffff;
-      let handle: unknown;
-      let cancelled = false;
-      const arm = (): void => {
-        const ms = Number(atNs - now()) / 1e6;
-        if (ms > MAX_MS) {
-          handle = g.setTimeout(() => {
-            if (!cancelled) arm();
-          }, MAX_MS);
-        } else {
-          handle = g.setTimeout(() => {
-            if (!cancelled) fire();
-          }, Math.max(0, ms));
-        }
-      };
-      arm();
-      return () => {
-        cancelled = true;
-        g.clearTimeout(handle);
-      };
-    },
-  };
 }

@@ -3,7 +3,7 @@
  * every uapi constant under its Linux name, errno values, struct types.
  */
 export { Kernel, type KernelOptions, type KernelLimits } from './kernel';
-export { ManualClock, hostClock, type Clock } from './clock';
+export { ManualClock, type Clock } from './clock';
 export { Process, type PollFd } from './process';
 export * from './uapi';
 export * from './errno';

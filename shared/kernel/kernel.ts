@@ -4,7 +4,7 @@
  * and the virtual GPU, and spawns processes. Device modules register their
  * open() here; everything a process does goes through its Process.
  */
-import { hostClock, type Clock } from './clock';
+import type { Clock } from './clock';
 import { KernelCore } from './core';
 import type { KernelEventListener } from './events';
 import type { KFile } from './file';
@@ -23,7 +23,11 @@ export interface KernelLimits {
 }
 
 export interface KernelOptions {
-  clock?: Clock;
+  /**
+   * The machine's time, injected: the kernel arms no host timer itself.
+   * Tests pass a ManualClock, the server the host's (server/host-clock.ts).
+   */
+  clock: Clock;
   /**
    * The 2020 RFC's import: DMA_BUF_IOCTL_IMPORT_SYNC_FILE *replaces* the
    * buffer's fences at the imported usage. Only for showing why Linux
@@ -46,8 +50,8 @@ export class Kernel {
   private readonly procs = new Map<number, Process>();
   private nextPid = 1;
 
-  constructor(options: KernelOptions = {}) {
-    this.clock = options.clock ?? hostClock();
+  constructor(options: KernelOptions) {
+    this.clock = options.clock;
     this.core = new KernelCore({ clock: this.clock, legacyReplaceImport: options.legacyReplaceImport ?? false });
     this.maxFds = options.limits?.maxFds ?? 1024;
     this.pages = createPagePool(this.core, options.limits?.pages ?? 262_144);

@@ -18,7 +18,7 @@ import {
 } from '../../shared/kernel/uapi';
 import type { SyncFenceInfo, SyncFileInfo } from '../../shared/kernel/uapi-structs';
 
-export function machine(opts: KernelOptions = {}) {
+export function machine(opts: Omit<KernelOptions, 'clock'> = {}) {
   const clock = new ManualClock();
   const kernel = new Kernel({ clock, ...opts });
   return { clock, kernel, p: kernel.spawn('igt') };

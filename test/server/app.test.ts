@@ -9,6 +9,7 @@ import { nodeSocket } from '../../client/node-socket';
 import { wlOutputInterface } from '../../shared/protocol/generated/wayland';
 import { Kernel } from '../../shared/kernel/kernel';
 import { ManualClock } from '../../shared/kernel/clock';
+import { hostClock } from '../../server/host-clock';
 import { buildApp, DEFAULT_MAX_FRAME_BYTES } from '../../server/app';
 import { connectClient, openRaw, startServer, until, type Running } from './helpers';
 
@@ -135,7 +136,7 @@ describe('connections', () => {
   });
 
   it('one connection is one process; closing it exits the process', async () => {
-    const kernel = new Kernel();
+    const kernel = new Kernel({ clock: hostClock() });
     const r = await start({ kernel });
     const before = kernel.processes().size;
     const c = await client(r, 'painter');

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HandoffClient } from '../../client/client';
 import type { PollFd } from '../../client/kernel-client';
 import { Kernel } from '../../shared/kernel/kernel';
+import { hostClock } from '../../server/host-clock';
 import type { Process } from '../../shared/kernel/process';
 import {
   DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
@@ -36,7 +37,7 @@ let tc: TestCompositor;
 const clients: HandoffClient[] = [];
 
 beforeEach(async () => {
-  const kernel = new Kernel();
+  const kernel = new Kernel({ clock: hostClock() });
   tc = createTestCompositor(kernel);
   r = await startServer({ kernel, compositor: tc });
 });
