@@ -27,7 +27,7 @@ import { unwrap } from './dma-fence-unwrap';
 import * as dmaResv from './dma-resv';
 import { DmaResvUsage, type DmaResv } from './dma-resv';
 import { EINVAL, EMFILE, ENOTTY } from './errno';
-import { allocFile, filePriv, fput, getFile, structIoctl, type FileOps, type IoctlDesc, type KFile, type PollTable } from './file';
+import { allocFile, filePriv, fput, getFile, ioctlDispatch, structIoctl, type FileOps, type IoctlDesc, type KFile, type PollTable } from './file';
 import { freePages, type PagePool } from './page-pool';
 import type { Process } from './process';
 import { fdAvailable, installSyncFile, syncFileGetFence } from './sync-file';
@@ -83,21 +83,6 @@ export interface DmaBuf {
   readonly cbIn: PollCb;
   readonly cbOut: PollCb;
 }
-
-export const dmaBufFops: FileOps = {
-  name: 'dmabuf',
-  ioctl(file, proc, request, arg) {
-    const desc = table.get(request);
-    if (!desc) return -ENOTTY;
-    return desc.invoke(file.priv as DmaBuf, proc, arg);
-  },
-  poll(file, events, pt) {
-    return dmaBufPoll(file.priv as DmaBuf, events, pt);
-  },
-  release(file) {
-    dmaBufRelease(file.priv as DmaBuf);
-  },
-};
 
 /** The DmaBuf behind a file, if it is a dma-buf file (is_dma_buf_file). */
 export function dmaBufFromFile(file: KFile | undefined): DmaBuf | undefined {
@@ -363,7 +348,7 @@ function syncIoctl(buf: DmaBuf, flags: bigint): number | Promise<number> {
   });
 }
 
-const DESCS: IoctlDesc<DmaBuf>[] = [
+const DMA_BUF_IOCTLS: readonly IoctlDesc<DmaBuf>[] = [
   structIoctl(DMA_BUF_IOCTL_SYNC, dma_buf_sync, (buf, _proc, arg) => syncIoctl(buf, arg.flags)),
   structIoctl(DMA_BUF_IOCTL_EXPORT_SYNC_FILE, dma_buf_export_sync_file, (buf, proc, arg) => {
     const { fd, fence } = exportSyncFile(buf, proc, arg.flags);
@@ -394,4 +379,14 @@ const DESCS: IoctlDesc<DmaBuf>[] = [
     return 0;
   }),
 ];
-const table = new Map(DESCS.map((d) => [d.request >>> 0, d]));
+
+export const dmaBufFops: FileOps = {
+  name: 'dmabuf',
+  ioctl: ioctlDispatch(DMA_BUF_IOCTLS, -ENOTTY),
+  poll(file, events, pt) {
+    return dmaBufPoll(file.priv as DmaBuf, events, pt);
+  },
+  release(file) {
+    dmaBufRelease(file.priv as DmaBuf);
+  },
+};

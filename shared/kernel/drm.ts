@@ -5,7 +5,7 @@
  * drm_ioctl(), an unknown request is -EINVAL, not -ENOTTY.
  */
 import { EINVAL } from './errno';
-import { allocFile, ioctlTable, type FileOps, type KFile } from './file';
+import { allocFile, ioctlDispatch, type FileOps, type KFile } from './file';
 import type { Kernel } from './kernel';
 import type { Process } from './process';
 import { SYNCOBJ_IOCTLS, syncobjFileRelease, type DrmSyncobj } from './drm-syncobj';
@@ -21,15 +21,9 @@ export interface DrmFile {
   nextHandle: number;
 }
 
-const table = ioctlTable<DrmFile>([...SYNCOBJ_IOCTLS, ...VGPU_IOCTLS]);
-
 export const drmFops: FileOps = {
   name: 'drm',
-  ioctl(file, proc, request, arg) {
-    const desc = table.get(request);
-    if (!desc) return -EINVAL;
-    return desc.invoke(file.priv as DrmFile, proc, arg);
-  },
+  ioctl: ioctlDispatch<DrmFile>([...SYNCOBJ_IOCTLS, ...VGPU_IOCTLS], -EINVAL),
   release(file) {
     syncobjFileRelease(file.priv as DrmFile);
     vgpuPostclose(file.priv as DrmFile);

@@ -97,3 +97,16 @@ export function u32Ioctl<C>(
 export function ioctlTable<C>(descs: readonly IoctlDesc<C>[]): ReadonlyMap<number, IoctlDesc<C>> {
   return new Map(descs.map((d) => [d.request >>> 0, d]));
 }
+
+/**
+ * A driver's fops->unlocked_ioctl built from its table: the handler of the
+ * request, on the file's private data (a `C`), or `unknownRequest` for a
+ * request not in the table: -ENOTTY, as vfs_ioctl; drm_ioctl says -EINVAL.
+ */
+export function ioctlDispatch<C>(descs: readonly IoctlDesc<C>[], unknownRequest: number): NonNullable<FileOps['ioctl']> {
+  const table = ioctlTable(descs);
+  return (file, proc, request, arg) => {
+    const desc = table.get(request);
+    return desc ? desc.invoke(file.priv as C, proc, arg) : unknownRequest;
+  };
+}

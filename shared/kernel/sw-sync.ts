@@ -19,7 +19,7 @@
 import * as dmaFence from './dma-fence';
 import type { DmaFence, DmaFenceOps } from './dma-fence';
 import { EMFILE, ENOENT, ENOTTY } from './errno';
-import { allocFile, ioctlTable, structIoctl, u32Ioctl, type FileOps, type KFile } from './file';
+import { allocFile, ioctlDispatch, structIoctl, u32Ioctl, type FileOps, type IoctlDesc, type KFile } from './file';
 import type { Kernel } from './kernel';
 import type { KernelCore } from './core';
 import * as minHeap from './min-heap';
@@ -150,7 +150,7 @@ function timelineRelease(tl: SyncTimeline): void {
   }
 }
 
-const table = ioctlTable<SyncTimeline>([
+const SW_SYNC_IOCTLS: readonly IoctlDesc<SyncTimeline>[] = [
   /** The fd is reserved first; the `name` field is ignored, as in Linux. */
   structIoctl(SW_SYNC_IOC_CREATE_FENCE, sw_sync_create_fence_data, (tl, proc, data) => {
     if (!fdAvailable(proc)) return -EMFILE;
@@ -164,15 +164,11 @@ const table = ioctlTable<SyncTimeline>([
     timelineInc(tl, value);
     return 0;
   }),
-]);
+];
 
 export const swSyncFops: FileOps = {
   name: 'sw_sync',
-  ioctl(file, proc, request, arg) {
-    const desc = table.get(request);
-    if (!desc) return -ENOTTY;
-    return desc.invoke(file.priv as SyncTimeline, proc, arg);
-  },
+  ioctl: ioctlDispatch(SW_SYNC_IOCTLS, -ENOTTY),
   release(file) {
     timelineRelease(file.priv as SyncTimeline);
   },

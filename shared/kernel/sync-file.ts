@@ -13,7 +13,7 @@ import * as dmaFence from './dma-fence';
 import type { DmaFence, DmaFenceCb } from './dma-fence';
 import { merge, unwrap } from './dma-fence-unwrap';
 import { EINVAL, EMFILE, ENOENT, ENOTTY } from './errno';
-import { allocFile, filePriv, ioctlTable, structIoctl, type FileOps, type KFile, type PollTable } from './file';
+import { allocFile, filePriv, ioctlDispatch, structIoctl, type FileOps, type IoctlDesc, type KFile, type PollTable } from './file';
 import type { Process } from './process';
 import { POLLIN, SYNC_IOC_FILE_INFO, SYNC_IOC_MERGE, SYNC_IOC_SET_DEADLINE } from './uapi';
 import { sync_file_info, sync_merge_data, truncateName, type SyncFenceInfo } from './uapi-structs';
@@ -39,22 +39,6 @@ export interface SyncFile {
 export function fdAvailable(proc: Process): boolean {
   return !proc.isExited && proc.fdCount < proc.kernel.maxFds;
 }
-
-export const syncFileFops: FileOps = {
-  name: 'sync_file',
-  ioctl(file, proc, request, arg) {
-    const desc = table.get(request);
-    if (!desc) return -ENOTTY;
-    return desc.invoke(file.priv as SyncFile, proc, arg);
-  },
-  poll(file, events, pt) {
-    return syncFilePoll(file.priv as SyncFile, events, pt);
-  },
-  release(file) {
-    const sf = file.priv as SyncFile;
-    if (sf.pollEnabled) dmaFence.removeCallback(sf.fence, sf.cb);
-  },
-};
 
 /** sync_file_create: a new sync_file file holding `fence` (one reference, the caller's). */
 export function syncFileCreate(fence: DmaFence, userName: string | null = null): KFile {
@@ -138,7 +122,7 @@ function fillFenceInfo(fence: DmaFence): SyncFenceInfo {
 /** struct sync_set_deadline */
 const sync_set_deadline = { deadline_ns: 'u64', pad: 'u64' } as const;
 
-const table = ioctlTable<SyncFile>([
+const SYNC_FILE_IOCTLS: readonly IoctlDesc<SyncFile>[] = [
   /**
    * SYNC_IOC_MERGE: a new sync_file with dma_fence_unwrap_merge(a, b). The
    * fd is reserved first (-EMFILE), then flags/pad (-EINVAL), then fd2 must
@@ -190,4 +174,16 @@ const table = ioctlTable<SyncFile>([
    * no model driver boosts clocks, so only the pad check has an effect.
    */
   structIoctl(SYNC_IOC_SET_DEADLINE, sync_set_deadline, (_sf, _proc, arg) => (arg.pad !== 0n ? -EINVAL : 0)),
-]);
+];
+
+export const syncFileFops: FileOps = {
+  name: 'sync_file',
+  ioctl: ioctlDispatch(SYNC_FILE_IOCTLS, -ENOTTY),
+  poll(file, events, pt) {
+    return syncFilePoll(file.priv as SyncFile, events, pt);
+  },
+  release(file) {
+    const sf = file.priv as SyncFile;
+    if (sf.pollEnabled) dmaFence.removeCallback(sf.fence, sf.cb);
+  },
+};
