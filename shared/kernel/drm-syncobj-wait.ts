@@ -27,6 +27,7 @@
  * so a wait on 10,000 points is linear.
  */
 import * as dmaFence from './dma-fence';
+import type { Clock } from './clock';
 import type { DmaFence, DmaFenceCb } from './dma-fence';
 import type { DrmFile } from './drm';
 import { EFAULT, EINVAL, ETIME } from './errno';
@@ -95,10 +96,46 @@ interface Entry {
   done: boolean;
 }
 
+/** The entry check's outcome: the entries, and which were done already. */
+interface EntryCheck {
+  readonly entries: Entry[];
+  readonly signaledCount: number;
+  /** The lowest done index, or 0xFFFFFFFF. */
+  readonly firstSignaled: number;
+}
+
+/** A wait that did not finish at entry: the kernel's stack frame of drm_syncobj_array_wait_timeout. */
+interface ArrayWait {
+  readonly syncobjs: readonly DrmSyncobj[];
+  readonly entries: readonly Entry[];
+  /** WAIT_ALL */
+  readonly all: boolean;
+  /** WAIT_AVAILABLE: a fence at the point is enough. */
+  readonly available: boolean;
+  readonly setFirst: (first: number) => void;
+  firstSignaled: number;
+  /** Entries marked done (counted, not rescanned). */
+  doneCount: number;
+  /** Indices of entries whose fence appeared since the last re-check. */
+  readonly captured: number[];
+  /** A re-check is queued for the end of the current burst of signalling. */
+  scheduled: boolean;
+  finished: boolean;
+  /** The outcome, once finished. */
+  result: number | null;
+  /** Set once the wait sleeps (returned a Promise). */
+  resolve: ((r: number) => void) | null;
+  cancelTimer: (() => void) | null;
+}
+
 /**
  * drm_syncobj_array_wait_timeout. `setFirst` writes first_signaled on
  * success. Returns a number when the outcome is known now (an error,
- * success at entry, a poll), else a Promise.
+ * success at entry, a poll), else a Promise. Its steps, in the kernel's
+ * order: the entry check (lookupEntries), the syncobj waiters for points
+ * not yet submitted (addSubmitWaiters), the wait loop's first pass
+ * (firstPass), then sleep (sleepUntilDone) with re-checks (recheck) on
+ * each wake-up, and the cleanup (finish → cleanupEntries).
  */
 export function arrayWait(
   syncobjs: readonly DrmSyncobj[],
@@ -113,17 +150,54 @@ export function arrayWait(
   // drm_timeout_abs_to_jiffies: 0 or a time not after now means poll.
   const now = clock.now();
   const deadline = timeoutNsec === 0n || timeoutNsec <= now ? null : timeoutNsec;
-
   const all = (flags & DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL) !== 0;
   const available = (flags & DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE) !== 0;
   const forSubmit = (flags & (DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT | DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE)) !== 0;
-  const count = syncobjs.length;
-  let firstSignaled = 0xffff_ffff;
 
-  // 1. Entry check.
+  const checked = lookupEntries(syncobjs, points, available, forSubmit);
+  if (typeof checked === 'number') return checked;
+  const { entries, signaledCount, firstSignaled } = checked;
+  if (signaledCount === syncobjs.length || (signaledCount > 0 && !all)) {
+    setFirst(firstSignaled);
+    return 0;
+  }
+
+  const w: ArrayWait = {
+    syncobjs,
+    entries,
+    all,
+    available,
+    setFirst,
+    firstSignaled,
+    doneCount: 0,
+    captured: [],
+    scheduled: false,
+    finished: false,
+    result: null,
+    resolve: null,
+    cancelTimer: null,
+  };
+  if (forSubmit) addSubmitWaiters(w);
+  firstPass(w);
+  if (!w.finished && deadline === null) finish(w, -ETIME);
+  if (w.result !== null) return w.result;
+  return sleepUntilDone(w, clock, now, deadline);
+}
+
+/**
+ * 1. The entry check: each entry looks up the fence at its point; a missing
+ * one is -EINVAL at once unless the entry may wait for it to appear.
+ */
+function lookupEntries(
+  syncobjs: readonly DrmSyncobj[],
+  points: readonly bigint[] | null,
+  available: boolean,
+  forSubmit: boolean,
+): EntryCheck | number {
   const entries: Entry[] = [];
   let signaledCount = 0;
-  for (let i = 0; i < count; i++) {
+  let firstSignaled = 0xffff_ffff;
+  for (let i = 0; i < syncobjs.length; i++) {
     const syncobj = syncobjs[i] as DrmSyncobj;
     const point = points?.[i] ?? 0n;
     const found = fenceAt(syncobj, point);
@@ -135,132 +209,131 @@ export function arrayWait(
       signaledCount++;
     }
   }
-  if (signaledCount === count || (signaledCount > 0 && !all)) {
-    setFirst(firstSignaled);
-    return 0;
-  }
+  return { entries, signaledCount, firstSignaled };
+}
 
-  // 2. Arm: waiter lists for missing fences, callbacks on the rest.
-  let doneCount = 0;
-  let finished = false;
-  let scheduled = false;
-  let resolvePromise: ((r: number) => void) | null = null;
-  let result: number | null = null;
-  let cancelTimer: (() => void) | null = null;
-  const captured: number[] = [];
-
-  const finish = (r: number): void => {
-    if (finished) return;
-    finished = true;
-    cancelTimer?.();
-    for (const e of entries) {
-      if (e.waiter) removeWaiter(e.syncobj, e.waiter);
-      if (e.cb && e.fence) dmaFence.removeCallback(e.fence, e.cb);
+/** 2. drm_syncobj_fence_add_wait for every entry without a fence: its point may appear later. */
+function addSubmitWaiters(w: ArrayWait): void {
+  w.entries.forEach((e, i) => {
+    if (e.fence) return;
+    e.waiter = addWaiter(e.syncobj, e.point, (fence) => {
       e.waiter = null;
-      e.cb = null;
-    }
-    if (r === 0) setFirst(firstSignaled);
-    result = r;
-    if (resolvePromise) {
-      for (const s of syncobjs) put(s);
-      resolvePromise(r);
-    }
-  };
-
-  const markDone = (e: Entry): void => {
-    if (e.done) return;
-    e.done = true;
-    doneCount++;
-  };
-
-  /** The kernel's `available || is_signaled || add_callback failed` test, arming the callback. */
-  const check = (e: Entry): boolean => {
-    const fence = e.fence;
-    if (!fence) return false;
-    if (e.done) return true;
-    if (available || dmaFence.isSignaled(fence)) {
-      markDone(e);
-      return true;
-    }
-    if (!e.cb) {
-      const cb: DmaFenceCb = {
-        func: () => {
-          markDone(e);
-          schedule();
-        },
-      };
-      if (dmaFence.addCallback(fence, cb) !== 0) {
-        markDone(e);
-        return true;
-      }
-      e.cb = cb;
-    }
-    return false;
-  };
-
-  /** Re-check after a wake-up: new fences first, then the completion rule. */
-  const evaluate = (): void => {
-    if (finished) return;
-    for (const i of captured.splice(0)) check(entries[i] as Entry);
-    if (all) {
-      if (doneCount === count) finish(0);
-      return;
-    }
-    if (doneCount === 0) return;
-    // ANY: the lowest index found done by an in-order scan.
-    for (let i = 0; i < count; i++) {
-      const e = entries[i] as Entry;
-      if (e.fence && (e.done || available || dmaFence.isSignaled(e.fence))) {
-        firstSignaled = i;
-        finish(0);
-        return;
-      }
-    }
-  };
-
-  function schedule(): void {
-    if (scheduled || finished) return;
-    scheduled = true;
-    void Promise.resolve().then(() => {
-      scheduled = false;
-      evaluate();
+      e.fence = fence;
+      w.captured.push(i);
+      scheduleRecheck(w);
     });
-  }
+  });
+}
 
-  if (forSubmit) {
-    entries.forEach((e, i) => {
-      if (e.fence) return;
-      e.waiter = addWaiter(e.syncobj, e.point, (fence) => {
-        e.waiter = null;
-        e.fence = fence;
-        captured.push(i);
-        schedule();
-      });
-    });
-  }
-  // The first pass of the wait loop: arm callbacks in index order; ANY
-  // stops at the first entry found done.
-  for (let i = 0; i < count && !finished; i++) {
-    const e = entries[i] as Entry;
-    if (check(e) && !all) {
-      firstSignaled = i;
-      finish(0);
+/** 3. The wait loop's first pass: arm callbacks in index order; ANY stops at the first entry found done. */
+function firstPass(w: ArrayWait): void {
+  const count = w.entries.length;
+  for (let i = 0; i < count && !w.finished; i++) {
+    if (entryDone(w, w.entries[i] as Entry) && !w.all) {
+      w.firstSignaled = i;
+      finish(w, 0);
     }
   }
-  if (!finished && all && doneCount === count) finish(0);
-  if (!finished && deadline === null) finish(-ETIME);
-  if (result !== null) return result;
+  if (!w.finished && w.all && w.doneCount === count) finish(w, 0);
+}
 
-  // 3. Sleep: a Promise, holding the syncobjs, until done or the deadline.
-  for (const s of syncobjs) get(s);
+/** 4. Sleep: a Promise, holding the syncobjs, until done or the deadline. */
+function sleepUntilDone(w: ArrayWait, clock: Clock, now: bigint, deadline: bigint | null): Promise<number> {
+  for (const s of w.syncobjs) get(s);
   return new Promise<number>((resolve) => {
-    resolvePromise = resolve;
+    w.resolve = resolve;
     if (deadline !== null && deadline - now < FOREVER_NS) {
-      cancelTimer = clock.setTimer(deadline, () => {
-        cancelTimer = null;
-        evaluate();
-        finish(-ETIME);
+      w.cancelTimer = clock.setTimer(deadline, () => {
+        w.cancelTimer = null;
+        recheck(w);
+        finish(w, -ETIME);
       });
     }
   });
+}
+
+function markDone(w: ArrayWait, e: Entry): void {
+  if (e.done) return;
+  e.done = true;
+  w.doneCount++;
+}
+
+/** The kernel's `available || is_signaled || add_callback failed` test, arming the callback. */
+function entryDone(w: ArrayWait, e: Entry): boolean {
+  const fence = e.fence;
+  if (!fence) return false;
+  if (e.done) return true;
+  if (w.available || dmaFence.isSignaled(fence)) {
+    markDone(w, e);
+    return true;
+  }
+  if (!e.cb) {
+    const cb: DmaFenceCb = {
+      func: () => {
+        markDone(w, e);
+        scheduleRecheck(w);
+      },
+    };
+    if (dmaFence.addCallback(fence, cb) !== 0) {
+      markDone(w, e);
+      return true;
+    }
+    e.cb = cb;
+  }
+  return false;
+}
+
+/** The woken task runs after the current burst of signalling: one microtask per burst. */
+function scheduleRecheck(w: ArrayWait): void {
+  if (w.scheduled || w.finished) return;
+  w.scheduled = true;
+  void Promise.resolve().then(() => {
+    w.scheduled = false;
+    recheck(w);
+  });
+}
+
+/** Re-check after a wake-up: new fences first, then the completion rule. */
+function recheck(w: ArrayWait): void {
+  if (w.finished) return;
+  const entries = w.entries;
+  for (const i of w.captured.splice(0)) entryDone(w, entries[i] as Entry);
+  if (w.all) {
+    if (w.doneCount === entries.length) finish(w, 0);
+    return;
+  }
+  if (w.doneCount === 0) return;
+  // ANY: the lowest index found done by an in-order scan.
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as Entry;
+    if (e.fence && (e.done || w.available || dmaFence.isSignaled(e.fence))) {
+      w.firstSignaled = i;
+      finish(w, 0);
+      return;
+    }
+  }
+}
+
+/** The end of the wait, once: cleanup, first_signaled on success, wake the sleeper. */
+function finish(w: ArrayWait, r: number): void {
+  if (w.finished) return;
+  w.finished = true;
+  w.cancelTimer?.();
+  cleanupEntries(w);
+  if (r === 0) w.setFirst(w.firstSignaled);
+  w.result = r;
+  if (w.resolve) {
+    for (const s of w.syncobjs) put(s);
+    w.resolve(r);
+  }
+}
+
+/** The cleanup_entries label: off the waiter lists, callbacks removed. */
+function cleanupEntries(w: ArrayWait): void {
+  for (const e of w.entries) {
+    if (e.waiter) removeWaiter(e.syncobj, e.waiter);
+    if (e.cb && e.fence) dmaFence.removeCallback(e.fence, e.cb);
+    e.waiter = null;
+    e.cb = null;
+  }
 }
