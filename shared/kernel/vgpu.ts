@@ -30,6 +30,7 @@
  * mapped): what keeps a buffer's pages alive while a job uses them is the
  * job's fence in the buffer's reservation object, nothing else.
  */
+import type { DmaFence } from './dma-fence';
 import { addFence, DmaResvUsage, getFences, reserveFences, usageRw } from './dma-resv';
 import { dmaBufFromFile, type DmaBuf } from './dma-buf';
 import { addPoint, find, findFence, replaceFence, type DrmSyncobj } from './drm-syncobj';
@@ -75,7 +76,9 @@ import {
   ringClose,
   ringCreate,
   ringStats,
+  type VgpuDeps,
   type VgpuEngine,
+  type VgpuJob,
   type VgpuJobBo,
   type VgpuJobView,
   type VgpuRing,
@@ -224,16 +227,31 @@ function copyArray<S extends StructSchema>(raw: unknown, count: number, schema: 
   return out;
 }
 
+/** What the in-syncobjs ask for after the push (msm_parse_deps' syncobjs to reset). */
+type InSyncobjs = DrmSyncobj[];
+/** An out-syncobj and the point it gets the job's fence at (0: replace). */
+interface PostDep {
+  readonly syncobj: DrmSyncobj;
+  readonly point: bigint;
+}
+/** The looked-up buffers, each once, with the union of its access flags. */
+type SubmitBufs = Map<DmaBuf, number>;
+
 /**
  * DRM_IOCTL_VGPU_SUBMIT (msm_ioctl_gem_submit). Checks come in msm's
  * order: pad and flags, the ring, the out-fence fd, the in-fence, the
  * in-syncobjs, the out-syncobjs, then the buffers (all flags, then all
- * fds). Nothing changes unless every check passes.
+ * fds). Nothing changes unless every check passes. The phases, as msm
+ * names them: look up the ring, the in-fence, the in-syncobjs
+ * (msm_parse_deps) and the out-syncobjs (msm_parse_post_deps), the buffers
+ * (submit_lookup_objects), the implicit dependencies (submit_fence_sync);
+ * then, past the point of no return, arm the job, attach its fence to the
+ * buffers (submit_attach_object_fences), push it, and post the out-fences
+ * (msm_reset_syncobjs, msm_process_post_deps, the sync_file fd).
  */
 function vgpuSubmit(file: DrmFile, proc: Process, args: DrmVgpuSubmit): number {
-  const kernel = file.kernel;
-  const sched = kernel.vgpu.sched;
   const v = vgpuFile(file);
+  const sched = file.kernel.vgpu.sched;
   const flags = submitFlags(args.flags);
   if (flags === undefined) return -EFAULT;
   if (args.pad !== 0) return -EINVAL;
@@ -248,10 +266,36 @@ function vgpuSubmit(file: DrmFile, proc: Process, args: DrmVgpuSubmit): number {
     if (!inFence) return -EINVAL;
     addDependency(deps, inFence);
   }
+  const toReset = parseDeps(file, args, deps);
+  if (typeof toReset === 'number') return toReset;
+  const post = parsePostDeps(file, args);
+  if (typeof post === 'number') return post;
+  const bufs = lookupObjects(proc, args);
+  if (typeof bufs === 'number') return bufs;
+  const noImplicit = (flags & VGPU_SUBMIT_NO_IMPLICIT) !== 0;
+  const r = fenceSync(bufs, deps, noImplicit);
+  if (r < 0) return r;
 
+  // Point of no return: drm_sched_job_arm.
+  const job = armJob(v, proc, args, ring, bufs, deps);
+  attachObjectFences(bufs, job.fence, noImplicit);
+  jobPush(sched, job);
+  args.fence = Number(BigInt.asUintN(32, job.view.seqno));
+  postDeps(proc, toReset, post, job.fence);
+  if (flags & VGPU_SUBMIT_FENCE_FD_OUT) {
+    const fd = installSyncFile(proc, job.fence);
+    // Checked free above; nothing in between can take it.
+    if (fd < 0) throw new Error(`vgpu: out-fence fd vanished (${fd})`);
+    args.fence_fd = fd;
+  }
+  return 0;
+}
+
+/** msm_parse_deps: each in-syncobj's fence at its point is a dependency; returns those to reset after the push. */
+function parseDeps(file: DrmFile, args: DrmVgpuSubmit, deps: VgpuDeps): InSyncobjs | number {
   const ins = copyArray(args.in_syncobjs, args.nr_in_syncobjs, drm_vgpu_submit_syncobj);
   if (!ins) return -EFAULT;
-  const toReset: DrmSyncobj[] = [];
+  const toReset: InSyncobjs = [];
   for (const s of ins) {
     if ((s.flags & ~VGPU_SYNCOBJ_FLAGS) !== 0) return -EINVAL;
     // drm_syncobj_find_fence: -ENOENT unknown handle, -EINVAL point not submitted.
@@ -263,10 +307,14 @@ function vgpuSubmit(file: DrmFile, proc: Process, args: DrmVgpuSubmit): number {
       if (so) toReset.push(so);
     }
   }
+  return toReset;
+}
 
+/** msm_parse_post_deps: the out-syncobjs, looked up now, signalled after the push. */
+function parsePostDeps(file: DrmFile, args: DrmVgpuSubmit): PostDep[] | number {
   const outs = copyArray(args.out_syncobjs, args.nr_out_syncobjs, drm_vgpu_submit_syncobj);
   if (!outs) return -EFAULT;
-  const post: { syncobj: DrmSyncobj; point: bigint }[] = [];
+  const post: PostDep[] = [];
   for (const s of outs) {
     if (s.flags !== 0) return -EINVAL;
     // msm_syncobj_parse_post_deps: an unknown handle is -EINVAL here.
@@ -274,14 +322,18 @@ function vgpuSubmit(file: DrmFile, proc: Process, args: DrmVgpuSubmit): number {
     if (!so) return -EINVAL;
     post.push({ syncobj: so, point: s.point });
   }
+  return post;
+}
 
+/** submit_lookup_objects: every bo's flags, then every fd (-EBADF not open, -EINVAL not a dma-buf). */
+function lookupObjects(proc: Process, args: DrmVgpuSubmit): SubmitBufs | number {
   const bos = copyArray(args.bos, args.nr_bos, drm_vgpu_submit_bo);
   if (!bos) return -EFAULT;
   // At least one of READ and WRITE, nothing else (msm's MANDATORY_FLAGS).
   for (const b of bos) if ((b.flags & ~VGPU_BO_FLAGS) !== 0 || (b.flags & VGPU_BO_FLAGS) === 0) return -EINVAL;
   // dma_buf_get: -EBADF for an fd that is not open, -EINVAL for one that
   // is not a dma-buf. A buffer named twice counts once, flags united.
-  const bufs = new Map<DmaBuf, number>();
+  const bufs: SubmitBufs = new Map();
   for (const b of bos) {
     const f = proc.fget(b.fd);
     if (!f) return -EBADF;
@@ -289,10 +341,15 @@ function vgpuSubmit(file: DrmFile, proc: Process, args: DrmVgpuSubmit): number {
     if (!buf) return -EINVAL;
     bufs.set(buf, (bufs.get(buf) ?? 0) | b.flags);
   }
+  return bufs;
+}
 
-  const noImplicit = (flags & VGPU_SUBMIT_NO_IMPLICIT) !== 0;
+/**
+ * submit_fence_sync: the implicit dependencies (drm_sched_job_add_implicit_dependencies,
+ * unless NO_IMPLICIT) and a fence slot reserved in every buffer.
+ */
+function fenceSync(bufs: SubmitBufs, deps: VgpuDeps, noImplicit: boolean): number {
   if (!noImplicit) {
-    // drm_sched_job_add_implicit_dependencies
     for (const [buf, bf] of bufs) {
       for (const f of getFences(buf.resv, usageRw((bf & VGPU_BO_WRITE) !== 0))) addDependency(deps, f);
     }
@@ -301,40 +358,40 @@ function vgpuSubmit(file: DrmFile, proc: Process, args: DrmVgpuSubmit): number {
     const r = reserveFences(buf.resv, 1);
     if (r < 0) return r;
   }
+  return 0;
+}
 
-  // Point of no return: drm_sched_job_arm.
+/** drm_sched_job_arm: the job and its fence exist; the file counts it in flight until it retires. */
+function armJob(v: VgpuFile, proc: Process, args: DrmVgpuSubmit, ring: VgpuRing, bufs: SubmitBufs, deps: VgpuDeps): VgpuJob {
   const jobBos: VgpuJobBo[] = [];
   for (const [buf, bf] of bufs) {
     jobBos.push({ buf: buf.id, access: bf & VGPU_BO_WRITE ? 'write' : 'read', size: buf.size, pages: buf.pages });
   }
   const label = truncateName(args.label) || proc.comm;
-  const job = jobCreate(sched, ring, { pid: proc.pid, label, durationNs: args.duration_ns, bos: jobBos }, deps);
+  const job = jobCreate(v.kernel.vgpu.sched, ring, { pid: proc.pid, label, durationNs: args.duration_ns, bos: jobBos }, deps);
   v.inflight++;
   job.onRetire = () => {
     v.inflight--;
     maybeFreePageTable(v);
   };
+  return job;
+}
 
-  // submit_attach_object_fences
+/** submit_attach_object_fences: WRITE or READ as the job uses the buffer; BOOKKEEP when explicitly synced. */
+function attachObjectFences(bufs: SubmitBufs, fence: DmaFence, noImplicit: boolean): void {
   for (const [buf, bf] of bufs) {
     const usage = noImplicit ? DmaResvUsage.BOOKKEEP : bf & VGPU_BO_WRITE ? DmaResvUsage.WRITE : DmaResvUsage.READ;
-    addFence(buf.resv, job.fence, usage);
+    addFence(buf.resv, fence, usage);
   }
+}
 
-  jobPush(sched, job);
-  args.fence = Number(BigInt.asUintN(32, job.view.seqno));
+/** msm_reset_syncobjs, then msm_process_post_deps: the out-syncobjs get the job's fence. */
+function postDeps(proc: Process, toReset: InSyncobjs, post: readonly PostDep[], fence: DmaFence): void {
   for (const so of toReset) replaceFence(so, null, proc.pid);
   for (const p of post) {
-    if (p.point === 0n) replaceFence(p.syncobj, job.fence, proc.pid);
-    else addPoint(p.syncobj, job.fence, p.point, proc.pid);
+    if (p.point === 0n) replaceFence(p.syncobj, fence, proc.pid);
+    else addPoint(p.syncobj, fence, p.point, proc.pid);
   }
-  if (flags & VGPU_SUBMIT_FENCE_FD_OUT) {
-    const fd = installSyncFile(proc, job.fence);
-    // Checked free above; nothing in between can take it.
-    if (fd < 0) throw new Error(`vgpu: out-fence fd vanished (${fd})`);
-    args.fence_fd = fd;
-  }
-  return 0;
 }
 
 /** DRM_IOCTL_VGPU_RING_NEW (MSM_SUBMITQUEUE_NEW): a ring of one's own. */
