@@ -27,7 +27,7 @@ import { unwrap } from './dma-fence-unwrap';
 import * as dmaResv from './dma-resv';
 import { DmaResvUsage, type DmaResv } from './dma-resv';
 import { EINVAL, EMFILE, ENOTTY } from './errno';
-import { allocFile, filePriv, fput, getFile, ioctlDispatch, structIoctl, type FileOps, type IoctlDesc, type KFile, type PollTable } from './file';
+import { ANON_INODE_MODE, DMABUF_FS_DEV, allocFile, filePriv, fput, getFile, ioctlDispatch, structIoctl, type FileOps, type IoctlDesc, type KFile, type PollTable } from './file';
 import { freePages, type PagePool } from './page-pool';
 import type { Process } from './process';
 import { fdAvailable, installSyncFile, syncFileGetFence } from './sync-file';
@@ -388,5 +388,10 @@ export const dmaBufFops: FileOps = {
   },
   release(file) {
     dmaBufRelease(file.priv as DmaBuf);
+  },
+  /** dma_buf_getfile's inode: on the dma-buf filesystem, numbered by the buffer, i_size its size. */
+  getattr(file) {
+    const buf = file.priv as DmaBuf;
+    return { st_dev: DMABUF_FS_DEV, st_ino: buf.id, st_mode: ANON_INODE_MODE, st_size: buf.size };
   },
 };

@@ -68,6 +68,7 @@ function alloc(heap: DmaHeap, proc: Process, arg: unknown): number {
 
 export const dmaHeapFops: FileOps = {
   name: 'dma_heap',
+  devnode: true,
   /**
    * dma_heap_ioctl looks only at the request's number: one past the table
    * is -EINVAL (not -ENOTTY); number 0 is ALLOC whatever the type and size.

@@ -23,6 +23,7 @@ export interface DrmFile {
 
 export const drmFops: FileOps = {
   name: 'drm',
+  devnode: true,
   ioctl: ioctlDispatch<DrmFile>([...SYNCOBJ_IOCTLS, ...VGPU_IOCTLS], -EINVAL),
   release(file) {
     syncobjFileRelease(file.priv as DrmFile);

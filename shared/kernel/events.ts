@@ -17,7 +17,7 @@ export type KernelEvent =
       type: 'syscall';
       t: bigint;
       pid: number;
-      call: 'open' | 'close' | 'dup' | 'ioctl' | 'poll' | 'receive_fd';
+      call: 'open' | 'close' | 'dup' | 'ioctl' | 'poll' | 'fstat' | 'receive_fd';
       fd: number;
       /** uapi name of the ioctl request, or the path for open. */
       what?: string;
@@ -65,6 +65,8 @@ export type KernelEvent =
       error?: number;
       /** On job.queued and job.start: the job's buffers and how it accesses them. */
       bos?: readonly JobBoAccess[];
+      /** On job.start and job.done: the engine that ran the job. */
+      engine?: JobEngineKind;
     }
   | {
       type: 'hazard';
@@ -88,6 +90,14 @@ export interface JobBoAccess {
   readonly buf: number;
   readonly access: 'read' | 'write';
 }
+
+/**
+ * Which engine ran a vgpu job: the vgpu's simulated engine; the display's,
+ * attached by name through kernel.vgpu.attachExternalEngine (the compositor
+ * rendering in the browser); or a client's own, behind a ring it created
+ * with VGPU_RING_EXTERNAL (docs/vgpu.md).
+ */
+export type JobEngineKind = 'simulated' | 'display' | 'client';
 
 export type KernelEventType = KernelEvent['type'];
 export type KernelEventListener = (ev: KernelEvent) => void;

@@ -5,11 +5,13 @@
  * fput releases it, as in fs/file_table.c.
  *
  * Also here: typed ioctl descriptors, so each driver declares a request once
- * with its struct schema and gets a validated argument.
+ * with its struct schema and gets a validated argument; and what fstat
+ * reports of a file's inode.
  */
 import { EFAULT } from './errno';
+import { S_IFCHR, S_IFREG } from './uapi';
 import { checkStruct, type StructOf, type StructSchema } from './uapi-structs';
-import type { Process } from './process';
+import type { KernelStat, Process } from './process';
 
 /**
  * The poll_table handed to a file's poll: the file calls `wake` when its
@@ -28,6 +30,14 @@ export interface FileOps {
   poll?(file: KFile, events: number, pt: PollTable | null): number;
   /** Called once, when the last reference is dropped. */
   release?(file: KFile): void;
+  /**
+   * The inode's attributes, for files that have an inode of their own
+   * (the dma-buf filesystem's). Without it, fstat reports an anonymous
+   * inode, or a device node's if `devnode` is set.
+   */
+  getattr?(file: KFile): KernelStat;
+  /** Opened through a /dev path (a character device node). */
+  readonly devnode?: boolean;
 }
 
 export interface KFile {
@@ -36,6 +46,15 @@ export interface KFile {
   readonly id: number;
   refs: number;
 }
+
+/**
+ * st_dev of the model's filesystems (only equality means anything): the
+ * anonymous inodes' (sync_file, syncobj fds), the dma-buf filesystem's,
+ * and devtmpfs (/dev nodes).
+ */
+export const ANON_INODE_DEV = 1;
+export const DMABUF_FS_DEV = 2;
+export const DEVTMPFS_DEV = 3;
 
 let nextFileId = 1;
 
@@ -61,6 +80,11 @@ export function fput(file: KFile): void {
 export function filePriv<T>(file: KFile | undefined, ops: FileOps): T | undefined {
   return file && file.ops === ops ? (file.priv as T) : undefined;
 }
+
+/** alloc_anon_inode's mode: S_IRUSR | S_IWUSR on a regular-file inode. */
+export const ANON_INODE_MODE = S_IFREG | 0o600;
+/** A device node's mode (crw-rw-rw-, as udev leaves render nodes). */
+export const DEVNODE_MODE = S_IFCHR | 0o666;
 
 /** One ioctl request of a driver, with its argument check built in. */
 export interface IoctlDesc<C> {

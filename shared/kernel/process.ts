@@ -1,10 +1,10 @@
 /**
  * A process: an fd table plus the syscalls of KERNEL-API.md (open, close,
- * dup, ioctl, poll, exit). fds are the lowest free small integers, as
+ * dup, ioctl, poll, fstat, exit). fds are the lowest free small integers, as
  * Linux's alloc_fd gives them; each refers to a shared open file.
  */
 import { EBADF, EINVAL, EMFILE, ENOENT, ENOTTY } from './errno';
-import { fput, getFile, type KFile, type PollTable } from './file';
+import { ANON_INODE_DEV, ANON_INODE_MODE, DEVNODE_MODE, DEVTMPFS_DEV, fput, getFile, type KFile, type PollTable } from './file';
 import { POLLNVAL, requestName } from './uapi';
 import type { Kernel } from './kernel';
 
@@ -13,6 +13,21 @@ export interface PollFd {
   events: number;
   revents: number;
 }
+
+/**
+ * struct stat, the part fstat(2) fills that tells files apart: userspace
+ * knows two fds for the same dma-buf by (st_dev, st_ino). A dma-buf's
+ * st_ino is its id (the `buf` of kernel and trace events), st_size its size.
+ */
+export interface KernelStat {
+  st_dev: number;
+  st_ino: number;
+  st_mode: number;
+  st_size: bigint;
+}
+
+/** Inode numbers of files without an inode of their own, given on first fstat from the kernel's ids (never a dma-buf's). */
+const anonInodes = new WeakMap<KFile, number>();
 
 export class Process {
   readonly pid: number;
@@ -211,6 +226,26 @@ export class Process {
     };
   }
 
+  /**
+   * fstat(2): the inode behind `fd` (-EBADF if none). Files without an
+   * inode of their own (sync_file, device nodes, syncobj fds) get an
+   * inode number of their own, the same through every fd of that file.
+   */
+  fstat(fd: number): KernelStat | number {
+    const file = this.fget(fd);
+    const r = file ? (file.ops.getattr?.(file) ?? this.anonStat(file)) : -EBADF;
+    this.trace('fstat', fd, undefined, typeof r === 'number' ? r : 0);
+    return r;
+  }
+
+  private anonStat(file: KFile): KernelStat {
+    let ino = anonInodes.get(file);
+    if (ino === undefined) anonInodes.set(file, (ino = this.kernel.core.allocId()));
+    return file.ops.devnode
+      ? { st_dev: DEVTMPFS_DEV, st_ino: ino, st_mode: DEVNODE_MODE, st_size: 0n }
+      : { st_dev: ANON_INODE_DEV, st_ino: ino, st_mode: ANON_INODE_MODE, st_size: 0n };
+  }
+
   /** Process exit: every fd closed, lowest first. */
   exit(): void {
     if (this.exited) return;
@@ -255,7 +290,7 @@ export class Process {
     return r;
   }
 
-  private trace(call: 'open' | 'close' | 'dup' | 'ioctl' | 'poll' | 'receive_fd', fd: number, what: string | undefined, result: number): void {
+  private trace(call: 'open' | 'close' | 'dup' | 'ioctl' | 'poll' | 'fstat' | 'receive_fd', fd: number, what: string | undefined, result: number): void {
     const core = this.kernel.core;
     if (!core.tracing) return;
     core.emit(

@@ -168,6 +168,7 @@ const SW_SYNC_IOCTLS: readonly IoctlDesc<SyncTimeline>[] = [
 
 export const swSyncFops: FileOps = {
   name: 'sw_sync',
+  devnode: true,
   ioctl: ioctlDispatch(SW_SYNC_IOCTLS, -ENOTTY),
   release(file) {
     timelineRelease(file.priv as SyncTimeline);

@@ -28,6 +28,11 @@ export const DMA_BUF_IOCTL_EXPORT_SYNC_FILE = IOWR('b', 2, 8);
 /** struct dma_buf_import_sync_file { __u32 flags; __s32 fd; } */
 export const DMA_BUF_IOCTL_IMPORT_SYNC_FILE = IOW('b', 3, 8);
 
+// include/uapi/linux/stat.h: the st_mode file types fstat reports
+export const S_IFMT = 0o170000;
+export const S_IFCHR = 0o020000;
+export const S_IFREG = 0o100000;
+
 // include/uapi/linux/dma-heap.h: struct dma_heap_allocation_data { u64 len; u32 fd; u32 fd_flags; u64 heap_flags; }
 export const DMA_HEAP_IOCTL_ALLOC = IOWR('H', 0, 24);
 export const O_CLOEXEC = 0o2000000;

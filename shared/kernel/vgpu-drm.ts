@@ -32,7 +32,7 @@
  *   };
  *   struct drm_vgpu_ring_new {           // 40 bytes (cf. drm_msm_submitqueue)
  *     char  name[32];     // in: ring name, unique; the job fences' timeline name
- *     __u32 flags;        // in: must be 0
+ *     __u32 flags;        // in: 0 or VGPU_RING_EXTERNAL
  *     __u32 ring;         // out: ring id
  *   };
  *   struct drm_vgpu_ring_query {         // 40 bytes
@@ -43,6 +43,19 @@
  *   struct drm_vgpu_ring_close {         // 8 bytes
  *     __u32 ring;
  *     __u32 pad;          // must be 0
+ *   };
+ *   struct drm_vgpu_job_wait {           // 24 bytes
+ *     __u32 ring;         //  0 in: an external ring of this file
+ *     __u32 flags;        //  4 in: must be 0
+ *     __u32 fence;        //  8 out: seqno of the job now running
+ *     __u32 pad;          // 12 must be 0
+ *     __u64 duration_ns;  // 16 out: the job's modelled duration
+ *   };
+ *   struct drm_vgpu_job_done {           // 16 bytes
+ *     __u32 ring;         //  0 in: an external ring of this file
+ *     __u32 fence;        //  4 in: seqno of the job that finished
+ *     __s32 error;        //  8 in: 0 or a negative errno
+ *     __u32 pad;          // 12 must be 0
  *   };
  *
  * As everywhere in the model (KERNEL-API.md): pointer + count becomes an
@@ -73,24 +86,38 @@ export const VGPU_SYNCOBJ_FLAGS = VGPU_SYNCOBJ_RESET;
 /** The ring every DRM file can submit to without asking: "gfx". */
 export const VGPU_RING_GFX = 0;
 
+/**
+ * drm_vgpu_ring_new.flags: the ring's jobs run on the engine of the DRM
+ * file that created it (JOB_WAIT hands them out, JOB_DONE completes them),
+ * not on the simulated engine.
+ */
+export const VGPU_RING_EXTERNAL = 0x1;
+export const VGPU_RING_FLAGS = VGPU_RING_EXTERNAL;
+
 export const DRM_VGPU_SUBMIT = 0x00;
 export const DRM_VGPU_RING_NEW = 0x01;
 export const DRM_VGPU_RING_QUERY = 0x02;
 export const DRM_VGPU_RING_CLOSE = 0x03;
+export const DRM_VGPU_JOB_WAIT = 0x04;
+export const DRM_VGPU_JOB_DONE = 0x05;
 
 /*
- * All four are DRM_IOWR (msm declares SUBMITQUEUE_CLOSE as DRM_IOW; the
+ * All are DRM_IOWR (msm declares SUBMITQUEUE_CLOSE as DRM_IOW; the
  * model does not use the direction bits, so one macro keeps this simple).
  */
 export const DRM_IOCTL_VGPU_SUBMIT = drmIowr(DRM_COMMAND_BASE + DRM_VGPU_SUBMIT, 96);
 export const DRM_IOCTL_VGPU_RING_NEW = drmIowr(DRM_COMMAND_BASE + DRM_VGPU_RING_NEW, 40);
 export const DRM_IOCTL_VGPU_RING_QUERY = drmIowr(DRM_COMMAND_BASE + DRM_VGPU_RING_QUERY, 40);
 export const DRM_IOCTL_VGPU_RING_CLOSE = drmIowr(DRM_COMMAND_BASE + DRM_VGPU_RING_CLOSE, 8);
+export const DRM_IOCTL_VGPU_JOB_WAIT = drmIowr(DRM_COMMAND_BASE + DRM_VGPU_JOB_WAIT, 24);
+export const DRM_IOCTL_VGPU_JOB_DONE = drmIowr(DRM_COMMAND_BASE + DRM_VGPU_JOB_DONE, 16);
 
 registerRequestName(DRM_IOCTL_VGPU_SUBMIT, 'DRM_IOCTL_VGPU_SUBMIT');
 registerRequestName(DRM_IOCTL_VGPU_RING_NEW, 'DRM_IOCTL_VGPU_RING_NEW');
 registerRequestName(DRM_IOCTL_VGPU_RING_QUERY, 'DRM_IOCTL_VGPU_RING_QUERY');
 registerRequestName(DRM_IOCTL_VGPU_RING_CLOSE, 'DRM_IOCTL_VGPU_RING_CLOSE');
+registerRequestName(DRM_IOCTL_VGPU_JOB_WAIT, 'DRM_IOCTL_VGPU_JOB_WAIT');
+registerRequestName(DRM_IOCTL_VGPU_JOB_DONE, 'DRM_IOCTL_VGPU_JOB_DONE');
 
 /**
  * The scalar fields of struct drm_vgpu_submit but `flags`; the submit
@@ -120,6 +147,8 @@ export const drm_vgpu_submit_syncobj = { handle: 'u32', flags: 'u32', point: 'u6
 export const drm_vgpu_ring_new = { name: 'name', flags: 'u32', ring: 'u32' } as const;
 export const drm_vgpu_ring_query = { name: 'name', ring: 'u32', pad: 'u32' } as const;
 export const drm_vgpu_ring_close = { ring: 'u32', pad: 'u32' } as const;
+export const drm_vgpu_job_wait = { ring: 'u32', flags: 'u32', fence: 'u32', pad: 'u32', duration_ns: 'u64' } as const;
+export const drm_vgpu_job_done = { ring: 'u32', fence: 'u32', error: 's32', pad: 'u32' } as const;
 
 export type DrmVgpuSubmitBo = StructOf<typeof drm_vgpu_submit_bo>;
 export type DrmVgpuSubmitSyncobj = StructOf<typeof drm_vgpu_submit_syncobj>;
@@ -132,3 +161,5 @@ export type DrmVgpuSubmit = StructOf<typeof drm_vgpu_submit> & {
 export type DrmVgpuRingNew = StructOf<typeof drm_vgpu_ring_new>;
 export type DrmVgpuRingQuery = StructOf<typeof drm_vgpu_ring_query>;
 export type DrmVgpuRingClose = StructOf<typeof drm_vgpu_ring_close>;
+export type DrmVgpuJobWait = StructOf<typeof drm_vgpu_job_wait>;
+export type DrmVgpuJobDone = StructOf<typeof drm_vgpu_job_done>;

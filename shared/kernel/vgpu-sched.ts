@@ -12,10 +12,11 @@
  *   runs anyway, as drm_sched does for ordinary jobs (only a guilty context
  *   or a killed entity gets -ECANCELED there). One client's GPU hang thus
  *   does not stop a compositor that waited on its fence.
- * - A started job goes to the ring's engine: the simulated engine completes
- *   it after its modelled duration on the injected clock; an external
- *   engine (the browser's WebGPU, later) is told to execute it and its
- *   owner reports completion through completeJob.
+ * - A started job goes to the ring's engine: the ring's own (an external
+ *   ring's, vgpu-external.ts), else one attached to its name (the
+ *   display's), else the simulated engine, which completes it after its
+ *   modelled duration on the injected clock. An external engine is told to
+ *   execute it and its owner reports completion through completeJob.
  * - A job still running jobTimeoutNs after it started is a hang
  *   (drm_sched_job_timedout): its fence gets -ETIMEDOUT, signals, and the
  *   ring goes on with the next job. A late completion of it is ignored.
@@ -27,7 +28,7 @@ import * as dmaFence from './dma-fence';
 import type { DmaFence, DmaFenceOps } from './dma-fence';
 import type { KernelCore } from './core';
 import { EEXIST, EINVAL, ENOENT, ETIMEDOUT, MAX_ERRNO } from './errno';
-import type { JobBoAccess, KernelEvent } from './events';
+import type { JobBoAccess, JobEngineKind, KernelEvent } from './events';
 
 export type VgpuAccess = 'read' | 'write';
 
@@ -115,6 +116,8 @@ export interface VgpuRing {
   busyNs: bigint;
   /** The timeout timer is armed. */
   tdrArmed: boolean;
+  /** Its own engine (VGPU_RING_EXTERNAL: its creator's), before any attached by name. */
+  engine: VgpuEngine | null;
 }
 
 export interface VgpuRingStats {
@@ -177,6 +180,7 @@ export function ringCreate(sched: VgpuSched, name: string, owner: object | null)
     hangs: 0,
     busyNs: 0n,
     tdrArmed: false,
+    engine: null,
   };
   sched.rings.set(ring.id, ring);
   sched.byName.set(name, ring);
@@ -285,7 +289,14 @@ export function jobCreate(sched: VgpuSched, ring: VgpuRing, params: VgpuJobParam
 type JobEvent = Extract<KernelEvent, { ring: string }>;
 type JobEventType = JobEvent['type'];
 
-function emitJob(sched: VgpuSched, job: VgpuJob, type: JobEventType, error = 0): void {
+/** How job events name an engine: the simulated one, the ring's own (a client's), or one attached by name (the display's). */
+function engineKind(ring: VgpuRing, engine: VgpuEngine): JobEngineKind {
+  if (engine === simulatedEngine) return 'simulated';
+  return engine === ring.engine ? 'client' : 'display';
+}
+
+/** A job event; `engine` (on start and done) is the engine that ran it. */
+function emitJob(sched: VgpuSched, job: VgpuJob, type: JobEventType, error = 0, engine: VgpuEngine | null = null): void {
   const core = sched.core;
   if (!core.tracing) return;
   const v = job.view;
@@ -293,6 +304,7 @@ function emitJob(sched: VgpuSched, job: VgpuJob, type: JobEventType, error = 0):
   // Buffers where an observer needs them: at queue and start (without
   // pages, which would make every job event as big as its buffers).
   if (type === 'job.queued' || type === 'job.start') ev.bos = job.eventBos ??= v.bos.map((b) => ({ buf: b.buf, access: b.access }));
+  if (engine) ev.engine = engineKind(job.ring, engine);
   if (error) ev.error = error;
   core.emit(ev);
 }
@@ -340,9 +352,9 @@ function start(sched: VgpuSched, job: VgpuJob): void {
   job.state = 'running';
   job.startedAt = core.now();
   ring.running = job;
-  const engine = sched.engines.get(ring.name) ?? simulatedEngine;
+  const engine = ring.engine ?? sched.engines.get(ring.name) ?? simulatedEngine;
   job.engine = engine;
-  emitJob(sched, job, 'job.start');
+  emitJob(sched, job, 'job.start', 0, engine);
   if (!ring.tdrArmed) armTdr(sched, ring, job.startedAt + sched.timeoutNs);
   if (engine === simulatedEngine) simulate(sched, job);
   else engine.execute(job.view);
@@ -395,6 +407,7 @@ function finish(sched: VgpuSched, job: VgpuJob, error: number): void {
   if (job.state !== 'running') return;
   const core = sched.core;
   const ring = job.ring;
+  const engine = job.engine;
   job.state = 'done';
   job.engine = null;
   for (const cancel of job.cancelTimers.splice(0)) cancel();
@@ -409,7 +422,7 @@ function finish(sched: VgpuSched, job: VgpuJob, error: number): void {
   // Reported before the fence signals: whatever the signal unblocks
   // (another job on the buffer, a waiting client) comes after the access
   // ended, and an observer must see it in that order.
-  emitJob(sched, job, 'job.done', error);
+  emitJob(sched, job, 'job.done', error, engine);
   dmaFence.signal(job.fence);
   job.onRetire?.(job);
   if (ring.closed && ring.queue.length === 0) sched.rings.delete(ring.id);
@@ -449,10 +462,26 @@ export function detachEngine(sched: VgpuSched, ringName: string): void {
   if (!engine) return;
   sched.engines.delete(ringName);
   for (const ring of sched.rings.values()) {
-    const job = ring.running;
-    if (job && job.engine === engine && ring.name === ringName) {
-      job.engine = simulatedEngine;
-      simulate(sched, job);
-    }
+    if (ring.name === ringName) handOverToSimulated(sched, ring, engine);
+  }
+}
+
+/**
+ * The ring's own engine is gone (its ring closed, its file released):
+ * as detachEngine, the running job and the rest finish on the simulated
+ * engine at start + duration.
+ */
+export function clearRingEngine(sched: VgpuSched, ring: VgpuRing): void {
+  const engine = ring.engine;
+  if (!engine) return;
+  ring.engine = null;
+  handOverToSimulated(sched, ring, engine);
+}
+
+function handOverToSimulated(sched: VgpuSched, ring: VgpuRing, engine: VgpuEngine): void {
+  const job = ring.running;
+  if (job && job.engine === engine) {
+    job.engine = simulatedEngine;
+    simulate(sched, job);
   }
 }

@@ -19,8 +19,10 @@
  *
  * Rings: "gfx" (id 0) is shared by everyone; a process creates its own
  * with DRM_IOCTL_VGPU_RING_NEW (like MSM_SUBMITQUEUE_NEW), e.g. the
- * compositor's. Scheduling and engines live in vgpu-sched.ts; the uapi in
- * vgpu-drm.ts; docs/vgpu.md documents it for userspace.
+ * compositor's, and with VGPU_RING_EXTERNAL one whose jobs it executes
+ * itself (vgpu-external.ts: JOB_WAIT, JOB_DONE). Scheduling and engines
+ * live in vgpu-sched.ts; the uapi in vgpu-drm.ts; docs/vgpu.md documents
+ * it for userspace.
  *
  * Memory: each open of the DRM device allocates the file's GPU page table
  * from the machine's page pool (owner "page table") and frees it once the
@@ -42,19 +44,26 @@ import { allocPages, freePages } from './page-pool';
 import type { Process } from './process';
 import { fdAvailable, installSyncFile, syncFileGetFence } from './sync-file';
 import { checkStruct, truncateName, type StructOf, type StructSchema } from './uapi-structs';
+import { externalRingInit, externalRingRelease, jobDoneIoctl, jobWaitIoctl } from './vgpu-external';
 import {
+  DRM_IOCTL_VGPU_JOB_DONE,
+  DRM_IOCTL_VGPU_JOB_WAIT,
   DRM_IOCTL_VGPU_RING_CLOSE,
   DRM_IOCTL_VGPU_RING_NEW,
   DRM_IOCTL_VGPU_RING_QUERY,
   DRM_IOCTL_VGPU_SUBMIT,
   VGPU_BO_FLAGS,
   VGPU_BO_WRITE,
+  VGPU_RING_EXTERNAL,
+  VGPU_RING_FLAGS,
   VGPU_SUBMIT_FENCE_FD_IN,
   VGPU_SUBMIT_FENCE_FD_OUT,
   VGPU_SUBMIT_FLAGS,
   VGPU_SUBMIT_NO_IMPLICIT,
   VGPU_SYNCOBJ_FLAGS,
   VGPU_SYNCOBJ_RESET,
+  drm_vgpu_job_done,
+  drm_vgpu_job_wait,
   drm_vgpu_ring_close,
   drm_vgpu_ring_new,
   drm_vgpu_ring_query,
@@ -192,9 +201,15 @@ export function vgpuPostclose(file: DrmFile): void {
   if (!v || v.closed) return;
   v.closed = true;
   const sched = v.kernel.vgpu.sched;
-  for (const ring of v.rings) ringClose(sched, ring);
+  for (const ring of v.rings) closeRing(sched, ring);
   v.rings.clear();
   maybeFreePageTable(v);
+}
+
+/** ringClose, and an external ring's engine goes with it (a pending JOB_WAIT is -ECANCELED). */
+function closeRing(sched: VgpuSched, ring: VgpuRing): void {
+  ringClose(sched, ring);
+  externalRingRelease(sched, ring);
 }
 
 function maybeFreePageTable(v: VgpuFile): void {
@@ -394,14 +409,15 @@ function postDeps(proc: Process, toReset: InSyncobjs, post: readonly PostDep[], 
   }
 }
 
-/** DRM_IOCTL_VGPU_RING_NEW (MSM_SUBMITQUEUE_NEW): a ring of one's own. */
+/** DRM_IOCTL_VGPU_RING_NEW (MSM_SUBMITQUEUE_NEW): a ring of one's own; EXTERNAL: run by oneself. */
 function vgpuRingNew(file: DrmFile, _proc: Process, args: StructOf<typeof drm_vgpu_ring_new>): number {
-  if (args.flags !== 0) return -EINVAL;
+  if ((args.flags & ~VGPU_RING_FLAGS) !== 0) return -EINVAL;
   const name = truncateName(args.name);
   if (name === '') return -EINVAL;
   const v = vgpuFile(file);
   const ring = ringCreate(file.kernel.vgpu.sched, name, v);
   if (typeof ring === 'number') return ring;
+  if (args.flags & VGPU_RING_EXTERNAL) externalRingInit(ring);
   v.rings.add(ring);
   args.ring = ring.id;
   return 0;
@@ -424,7 +440,7 @@ function vgpuRingClose(file: DrmFile, _proc: Process, args: StructOf<typeof drm_
   const sched = file.kernel.vgpu.sched;
   const ring = sched.rings.get(args.ring);
   if (!ring || ring.closed || ring.owner !== v) return -ENOENT;
-  ringClose(sched, ring);
+  closeRing(sched, ring);
   v.rings.delete(ring);
   return 0;
 }
@@ -434,4 +450,10 @@ export const VGPU_IOCTLS: IoctlDesc<DrmFile>[] = [
   structIoctl(DRM_IOCTL_VGPU_RING_NEW, drm_vgpu_ring_new, vgpuRingNew),
   structIoctl(DRM_IOCTL_VGPU_RING_QUERY, drm_vgpu_ring_query, vgpuRingQuery),
   structIoctl(DRM_IOCTL_VGPU_RING_CLOSE, drm_vgpu_ring_close, vgpuRingClose),
+  structIoctl(DRM_IOCTL_VGPU_JOB_WAIT, drm_vgpu_job_wait, (file, _proc, arg) =>
+    jobWaitIoctl(file.kernel.vgpu.sched, vgpuFile(file), arg),
+  ),
+  structIoctl(DRM_IOCTL_VGPU_JOB_DONE, drm_vgpu_job_done, (file, _proc, arg) =>
+    jobDoneIoctl(file.kernel.vgpu.sched, vgpuFile(file), arg),
+  ),
 ];

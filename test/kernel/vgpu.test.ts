@@ -329,7 +329,7 @@ describe('vgpu rings', () => {
   it('RING_NEW errors: flags -EINVAL, empty name -EINVAL, taken name -EEXIST', () => {
     const { kernel } = setup();
     const { p, drm } = client(kernel, 'a');
-    expect(p.ioctl(drm, DRM_IOCTL_VGPU_RING_NEW, { name: 'x', flags: 1, ring: 0 })).toBe(-EINVAL);
+    expect(p.ioctl(drm, DRM_IOCTL_VGPU_RING_NEW, { name: 'x', flags: 2, ring: 0 })).toBe(-EINVAL);
     expect(p.ioctl(drm, DRM_IOCTL_VGPU_RING_NEW, { name: '', flags: 0, ring: 0 })).toBe(-EINVAL);
     expect(p.ioctl(drm, DRM_IOCTL_VGPU_RING_NEW, { name: 'gfx', flags: 0, ring: 0 })).toBe(-EEXIST);
   });
