@@ -120,6 +120,8 @@ export interface VgpuDevice {
   /**
    * Run the jobs of the ring named `ring` on `engine` from the next job on
    * (the ring may be created later). Replaces an engine attached before.
+   * Job events call it 'display' (the compositor's, in handoff); an
+   * external ring's own engine comes first.
    */
   attachExternalEngine(ring: string, engine: VgpuEngine): void;
   /** Back to the simulated engine; a job in flight finishes at start + duration. */
