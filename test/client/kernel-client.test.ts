@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyOut, DisconnectedError, KernelClient } from '../../client/kernel-client';
+import { copyOut, DisconnectedError, KernelClient } from '../../client/core/kernel-client';
 import { encodeKernelMessage, KernelChannelServer } from '../../shared/protocol/kernel-channel';
 import { POLLIN } from '../../shared/kernel/uapi';
 import { TEST_IOC_FILL, TEST_IOC_READY, TEST_IOC_WAIT, testKernel } from '../protocol/kernel-channel-helpers';

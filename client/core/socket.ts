@@ -2,8 +2,8 @@
  * The socket under a client: the core never touches WebSocket APIs
  * directly, so it runs unchanged in the browser and in Node. A
  * SocketFactory opens a connection and reports to the handlers it is given;
- * browserSocket uses the page's WebSocket, node-socket.ts wraps the ws
- * package.
+ * browserSocket uses the page's WebSocket, client/node/node-socket.ts wraps
+ * the ws package.
  */
 
 export interface SocketHandlers {
