@@ -29,8 +29,10 @@ export const browserSocket: SocketFactory = (url, handlers) => {
   const ws = new WebSocket(url);
   ws.binaryType = 'arraybuffer';
   ws.onopen = () => handlers.open();
-  ws.onmessage = (e: MessageEvent<unknown>) => {
-    if (e.data instanceof ArrayBuffer) handlers.frame(new Uint8Array(e.data));
+  ws.onmessage = (e) => {
+    // Read as unknown: the DOM types it `any`, Node's MessageEvent is not generic.
+    const data: unknown = e.data;
+    if (data instanceof ArrayBuffer) handlers.frame(new Uint8Array(data));
     else handlers.error('the server sent a text frame');
   };
   ws.onerror = () => handlers.error('WebSocket error');
