@@ -113,7 +113,11 @@ export class SwapchainClient {
     this.drmFd = await k.open('/dev/dri/card0');
     if (this.drmFd < 0) throw new Error(`open /dev/dri/card0: ${this.drmFd}`);
     const ringArg = { name: `render-${options.name}`, flags: this.renderer.ringFlags, ring: 0 };
-    if ((await k.ioctl(this.drmFd, DRM_IOCTL_VGPU_RING_NEW, ringArg)) === 0) this.ring = ringArg.ring;
+    const ringNew = await k.ioctl(this.drmFd, DRM_IOCTL_VGPU_RING_NEW, ringArg);
+    if (ringNew === 0) this.ring = ringArg.ring;
+    // Without a ring of its own a client renders on "gfx" (ring 0); a
+    // renderer that asked for flags must not find its jobs run elsewhere.
+    else if (this.renderer.ringFlags !== 0) throw new Error(`DRM_IOCTL_VGPU_RING_NEW(flags ${this.renderer.ringFlags}): ${ringNew}`);
 
     this.sync = await SYNC_SETUPS[options.kind]({ env, surface: this.surface, drmFd: this.drmFd });
 
