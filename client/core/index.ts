@@ -14,7 +14,8 @@
  * - sync/: the sync kinds as strategies (explicit, explicit-fd, implicit,
  *   bridged, naive);
  * - renderer.ts: the renderer port (what executes a frame's vgpu job);
- *   modelled-renderer.ts: the simulated engine's.
+ *   modelled-renderer.ts: the simulated engine's; submitted-jobs.ts: the
+ *   seqno → job map a renderer of its own ring keeps.
  *
  * Node-only code is in client/node; the page is client/page. docs/client.md
  * says how to write a renderer.
@@ -29,3 +30,4 @@ export type { SwapBuffer } from './swapchain';
 export { SYNC_KINDS, SYNC_SETUPS, isSyncKind, type SyncKind, type SyncSetup, type SyncStrategy, type SyncContext, type RenderFences } from './sync/index';
 export type { Renderer, RenderBuffer, RenderSlice, RenderTarget, SubmittedJob } from './renderer';
 export { modelledRenderer } from './modelled-renderer';
+export { SubmittedJobs } from './submitted-jobs';

@@ -92,9 +92,14 @@ export interface Renderer {
   /**
    * A slice's job was submitted. An external engine may learn of the job
    * from JOB_WAIT before this is called (the submit's answer and the job's
-   * start travel separately): wait for it by seqno.
+   * start travel separately): SubmittedJobs (submitted-jobs.ts) waits for
+   * it by seqno.
    */
   submitted?(job: SubmittedJob): void;
-  /** The client stopped (its frame loop ended). End the engine loop; release textures. */
+  /**
+   * The client stopped (its frame loop ended). End the engine loop (a
+   * pending JOB_WAIT answers -ECANCELED once the ring is closed with
+   * DRM_IOCTL_VGPU_RING_CLOSE or the connection ends); release textures.
+   */
   detach?(): Promise<void>;
 }
