@@ -73,11 +73,7 @@ export class SwapchainClient {
   async start(): Promise<void> {
     await this.setup();
     this.running = true;
-    this.loopDone = this.loop()
-      .catch(() => {
-        this.stats.errors++;
-      })
-      .then(() => this.renderer.detach?.());
+    this.loopDone = this.run();
   }
 
   /** Stop after the frame in progress; resolves when the loop has ended. */
@@ -130,6 +126,20 @@ export class SwapchainClient {
     await k.close(heap);
     await env.roundtrip();
     await this.renderer.attach?.({ kernel: k, drmFd: this.drmFd, ring: this.ring, buffers: this.swapchain });
+  }
+
+  /** The frame loop, then the renderer's detach; a failure of either counts in stats.errors. */
+  private async run(): Promise<void> {
+    try {
+      await this.loop();
+    } catch {
+      this.stats.errors++;
+    }
+    try {
+      await this.renderer.detach?.();
+    } catch {
+      this.stats.errors++;
+    }
   }
 
   private async loop(): Promise<void> {
