@@ -1,9 +1,13 @@
 /**
- * The client library's core (browser and Node). Node clients also import
- * nodeSocket from './node-socket'.
+ * The client library, in three rooms:
+ *
+ * - client/core: connection, kernel client, socket interface, implicit
+ *   bridge, the sync strategies, the swapchain client and the renderer
+ *   port: runs in the browser and in Node (re-exported here);
+ * - client/node: Node-only (the ws socket, headless clients, the
+ *   in-process kernel adapter);
+ * - client/page: the browser page (built by vite).
+ *
+ * docs/client.md describes them.
  */
-export { connect, HandoffClient, type ConnectOptions, type ClientEvents, type GlobalInfo, type ConnectionError } from './client';
-export { KernelClient, DisconnectedError, copyOut, type PollFd, type IoctlArg, type KernelEventListener } from './kernel-client';
-export { browserSocket, type ClientSocket, type SocketFactory, type SocketHandlers } from './socket';
-export { signalDmaBufFromSyncFile, syncFileForDmaBufWrite } from './implicit-bridge';
-export type { KernelApi, ClientEnv } from './headless/env';
+export * from './core/index';

@@ -5,7 +5,7 @@
  * progress line per second, then a summary table.
  */
 import { runDemo, type ClientRow, type DemoOptions } from '../server/demo/run-demo';
-import { parseClientSpec } from '../client/headless/headless-client';
+import { parseClientSpec } from '../client/node/headless-client';
 import { POLICIES, type Policy } from '../server/config';
 
 const USAGE = `usage: npm run demo -- [--clients k1,k2,...] [--policy cpu-wait|gpu-wait|none] [--refresh HZ] [--slow-motion X] [--seconds S]

@@ -11,8 +11,8 @@ import type { LatchPolicy } from '../compositor/types';
 import { Kernel } from '../../shared/kernel/kernel';
 import { hostClock } from '../host-clock';
 import { connect, type HandoffClient } from '../../client/index';
-import { nodeSocket } from '../../client/node-socket';
-import { HeadlessClient, parseClientSpec } from '../../client/headless/headless-client';
+import { nodeSocket } from '../../client/node/node-socket';
+import { HeadlessClient, parseClientSpec } from '../../client/node/headless-client';
 
 export interface DemoOptions {
   /** Client kinds, e.g. ["explicit", "implicit", "slow-implicit"]. */

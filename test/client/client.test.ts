@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connect } from '../../client/client';
+import { connect } from '../../client/core/connection';
 import { Kernel } from '../../shared/kernel/kernel';
 import { ManualClock } from '../../shared/kernel/clock';
 import { wlOutputInterface, wlCompositorInterface, WlDisplayError } from '../../shared/protocol/generated/wayland';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Kernel, ManualClock, DMA_HEAP_IOCTL_ALLOC, SW_SYNC_IOC_CREATE_FENCE, SW_SYNC_IOC_INC, POLLIN, POLLOUT, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, DMA_BUF_SYNC_READ } from '../../shared/kernel/index';
-import { processKernel } from '../../client/headless/env';
-import { signalDmaBufFromSyncFile, syncFileForDmaBufWrite } from '../../client/implicit-bridge';
+import { processKernel } from '../../client/node/process-kernel';
+import { signalDmaBufFromSyncFile, syncFileForDmaBufWrite } from '../../client/core/implicit-bridge';
 
 function setup() {
   const k = new Kernel({ clock: new ManualClock() });

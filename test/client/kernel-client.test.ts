@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { copyOut, DisconnectedError, KernelClient } from '../../client/kernel-client';
+import { copyOut, DisconnectedError, KernelClient } from '../../client/core/kernel-client';
 import { encodeKernelMessage, KernelChannelServer } from '../../shared/protocol/kernel-channel';
 import { POLLIN } from '../../shared/kernel/uapi';
+import { EBADF } from '../../shared/kernel/errno';
 import { TEST_IOC_FILL, TEST_IOC_READY, TEST_IOC_WAIT, testKernel } from '../protocol/kernel-channel-helpers';
 
 /** A KernelClient wired to a KernelChannelServer through microtasks. */
@@ -105,5 +106,46 @@ describe('KernelClient', () => {
     const { client } = pair();
     expect(client.receive(encodeKernelMessage({ type: 'result', id: 77, result: 0 }))).toMatch(/unknown call 77/);
     expect(client.receive(new TextEncoder().encode('{"type":"call","id":1,"call":"open"}'))).toMatch(/unknown/);
+  });
+});
+
+/**
+ * fstat (UAPI-PLAN §1) against a scripted server: the call's encoding and
+ * the answer's decoding. The channel's side (helper "proto") and the
+ * kernel's Process.fstat (helper "kernel") are not on this branch yet.
+ */
+describe('KernelClient.fstat', () => {
+  function scripted() {
+    const sent: unknown[] = [];
+    const client = new KernelClient((payload) => sent.push(JSON.parse(new TextDecoder().decode(payload))));
+    return { client, sent };
+  }
+
+  it('sends { type: "call", id, call: "fstat", fd }', () => {
+    const { client, sent } = scripted();
+    void client.fstat(5);
+    expect(sent).toEqual([{ type: 'call', id: 1, call: 'fstat', fd: 5 }]);
+  });
+
+  it('resolves with the stat struct of the answer, st_size a bigint', async () => {
+    const { client } = scripted();
+    const p = client.fstat(5);
+    const stat = { st_dev: 0, st_ino: 17, st_mode: 0o100600, st_size: 16_384n };
+    expect(client.receive(encodeKernelMessage({ type: 'result', id: 1, result: 0, arg: stat }))).toBeUndefined();
+    expect(await p).toEqual(stat);
+  });
+
+  it('resolves with the errno of a failed call', async () => {
+    const { client } = scripted();
+    const p = client.fstat(40);
+    client.receive(encodeKernelMessage({ type: 'result', id: 1, result: -EBADF }));
+    expect(await p).toBe(-EBADF);
+  });
+
+  it('rejects an answer of 0 that carries no stat struct', async () => {
+    const { client } = scripted();
+    const p = client.fstat(5);
+    client.receive(encodeKernelMessage({ type: 'result', id: 1, result: 0, arg: { st_ino: 17 } }));
+    await expect(p).rejects.toThrow(/without a stat struct/);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { ClientSession } from '../../server/client-session';
 import type { Compositor } from '../../server/compositor-hook';
-import type { SocketFactory } from '../../client/socket';
+import type { SocketFactory } from '../../client/core/socket';
 import type { Kernel } from '../../shared/kernel/kernel';
 
 export interface MemoryServer {

@@ -6,8 +6,8 @@
  * and all of them name the same kernel objects.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HandoffClient } from '../../client/client';
-import type { PollFd } from '../../client/kernel-client';
+import type { HandoffClient } from '../../client/core/connection';
+import type { PollFd } from '../../client/core/kernel-api';
 import { Kernel } from '../../shared/kernel/kernel';
 import { hostClock } from '../../server/host-clock';
 import type { Process } from '../../shared/kernel/process';

@@ -6,8 +6,8 @@
 import WebSocket from 'ws';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, WS_PATH, type AppOptions } from '../../server/app';
-import { connect, type HandoffClient } from '../../client/client';
-import { nodeSocket } from '../../client/node-socket';
+import { connect, type HandoffClient } from '../../client/core/connection';
+import { nodeSocket } from '../../client/node/node-socket';
 import { decodeFrame, readHeader } from '../../shared/protocol/wire';
 
 export interface Running {

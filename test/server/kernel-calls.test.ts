@@ -4,8 +4,8 @@
  * into the caller's struct and blocking calls completing later.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HandoffClient } from '../../client/client';
-import type { PollFd } from '../../client/kernel-client';
+import type { HandoffClient } from '../../client/core/connection';
+import type { PollFd } from '../../client/core/kernel-api';
 import {
   DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
   DMA_BUF_SYNC_READ,

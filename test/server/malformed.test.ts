@@ -4,7 +4,7 @@
  * and a client connected beside it keeps working.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HandoffClient } from '../../client/client';
+import type { HandoffClient } from '../../client/core/connection';
 import { encodeFrame } from '../../shared/protocol/wire';
 import { WlDisplayError } from '../../shared/protocol/generated/wayland';
 import { connectClient, findDisplayError, openRaw, startServer, until, type Running } from './helpers';

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Harness, type TestClient } from './harness';
-import type { HeadlessClient, SyncKind } from '../../../client/headless/headless-client';
+import type { HeadlessClient, SyncKind } from '../../../client/node/headless-client';
 import { wpPresentationInterface } from '../../../shared/protocol/generated/presentation-time';
 import { zwpLinuxExplicitSynchronizationV1Interface } from '../../../shared/protocol/generated/linux-explicit-synchronization-unstable-v1';
 import type { Proxy } from '../../../shared/protocol/client';

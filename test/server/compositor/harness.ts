@@ -12,8 +12,9 @@ import { createSocketPair, type MemorySocket } from '../../../shared/protocol/co
 import type { InterfaceName } from '../../../shared/protocol/generated/index';
 import type { InterfaceSpec } from '../../../shared/protocol/spec';
 import { Compositor, type CompositorOptions } from '../../../server/compositor/compositor';
-import { processKernel, type ClientEnv, type KernelApi } from '../../../client/headless/env';
-import { HeadlessClient, type HeadlessOptions } from '../../../client/headless/headless-client';
+import type { ClientEnv, KernelApi } from '../../../client/core/kernel-api';
+import { processKernel } from '../../../client/node/process-kernel';
+import { HeadlessClient, type HeadlessOptions } from '../../../client/node/headless-client';
 import type { Process } from '../../../shared/kernel/process';
 
 export interface TestClient {
@@ -38,6 +39,7 @@ function orderedAfterWayland(k: KernelApi, before: () => void): KernelApi {
     dup: (fd) => (before(), k.dup(fd)),
     ioctl: (fd, r, a) => (before(), k.ioctl(fd, r, a)),
     poll: (fds, t) => (before(), k.poll(fds, t)),
+    fstat: (fd) => (before(), k.fstat(fd)),
   };
 }
 

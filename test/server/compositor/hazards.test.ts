@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Harness } from './harness';
-import type { HeadlessClient, SyncKind } from '../../../client/headless/headless-client';
+import type { HeadlessClient, SyncKind } from '../../../client/node/headless-client';
 import type { LatchPolicy } from '../../../server/compositor/types';
 import { ofType, recordTrace } from './explicit-helpers';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Harness } from './harness';
-import type { HeadlessClient, SyncKind } from '../../../client/headless/headless-client';
+import type { HeadlessClient, SyncKind } from '../../../client/node/headless-client';
 import type { LatchPolicy } from '../../../server/compositor/types';
 
 const MS = 1_000_000n;

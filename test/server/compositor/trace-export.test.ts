@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Harness } from './harness';
-import type { SyncKind } from '../../../client/headless/headless-client';
+import type { SyncKind } from '../../../client/node/headless-client';
 import { chromeTraceJson, type ChromeTrace, type ChromeTraceEvent } from '../../../shared/trace/chrome-trace';
 import { ringEvents } from '../../../shared/trace/ring';
 import type { TraceEvent } from '../../../shared/trace/events';

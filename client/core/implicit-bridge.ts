@@ -14,8 +14,8 @@
  * Import only adds fences (Linux ≥ 6.0), so the bridge can never make the
  * buffer look idle early. Works in Node and the browser over any KernelApi.
  */
-import { DMA_BUF_IOCTL_EXPORT_SYNC_FILE, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, DMA_BUF_SYNC_WRITE } from '../shared/kernel/uapi';
-import type { KernelApi } from './headless/env';
+import { DMA_BUF_IOCTL_EXPORT_SYNC_FILE, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, DMA_BUF_SYNC_WRITE } from '../../shared/kernel/uapi';
+import type { KernelApi } from './kernel-api';
 
 /** IMPORT_SYNC_FILE(WRITE): the sync_file's fence becomes a write fence of the buffer. 0 or -errno. */
 export function signalDmaBufFromSyncFile(kernel: KernelApi, dmabufFd: number, syncFileFd: number): Promise<number> {

@@ -18,14 +18,8 @@ import {
   type KernelCall,
   type KernelResult,
   type KernelValue,
-} from '../shared/protocol/kernel-channel';
-
-/** One poll(2) entry; `revents` is written when the call completes. */
-export interface PollFd {
-  fd: number;
-  events: number;
-  revents: number;
-}
+} from '../../shared/protocol/kernel-channel';
+import type { KernelApi, KernelStat, PollFd } from './kernel-api';
 
 /** The argument of an ioctl: a uapi struct, a plain __u32, or nothing. */
 export type IoctlArg = object | number | bigint | undefined;
@@ -45,8 +39,15 @@ interface Pending {
   reject(e: Error): void;
 }
 
+/**
+ * fstat's call (UAPI-PLAN §1): `{ type: 'call', id, call: 'fstat', fd }`.
+ * Written here until the channel's KernelCall union carries it (helper
+ * "proto"); then it is one of CallBody's variants and this goes.
+ */
+type FstatCall = { call: 'fstat'; fd: number };
+
 /** Distributive Omit, so each call variant keeps its own fields. */
-type CallBody = KernelCall extends infer C ? (C extends KernelCall ? Omit<C, 'type' | 'id'> : never) : never;
+type CallBody = (KernelCall extends infer C ? (C extends KernelCall ? Omit<C, 'type' | 'id'> : never) : never) | FstatCall;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -74,7 +75,15 @@ export function copyOut(target: object, source: KernelValue | undefined): void {
   }
 }
 
-export class KernelClient {
+/** The stat struct of an fstat answer, if it has the fields with their types. */
+function statFrom(v: KernelValue | undefined): KernelStat | undefined {
+  if (!isRecord(v)) return undefined;
+  const { st_dev, st_ino, st_mode, st_size } = v;
+  if (typeof st_dev !== 'number' || typeof st_ino !== 'number' || typeof st_mode !== 'number' || typeof st_size !== 'bigint') return undefined;
+  return { st_dev, st_ino, st_mode, st_size };
+}
+
+export class KernelClient implements KernelApi {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<KernelEventListener>();
@@ -114,6 +123,19 @@ export class KernelClient {
     const r = await this.call({ call: 'poll', fds: fds.map((p) => ({ fd: p.fd, events: p.events })), timeout: timeoutMs });
     if (r.revents) fds.forEach((p, i) => (p.revents = r.revents?.[i] ?? 0));
     return r.result;
+  }
+
+  /**
+   * fstat(2): the file's identity and size (for a dma-buf, st_ino is the
+   * buffer's id), or -errno. The server answers with the struct as the
+   * result's `arg`, 64-bit st_size as a bigint.
+   */
+  async fstat(fd: number): Promise<KernelStat | number> {
+    const r = await this.call({ call: 'fstat', fd });
+    if (r.result < 0) return r.result;
+    const st = statFrom(r.arg);
+    if (st === undefined) throw new Error(`fstat(${fd}): the kernel answered ${r.result} without a stat struct`);
+    return st;
   }
 
   /** Listen for asynchronous kernel events (vgpu "job runnable"). Returns a remover. */

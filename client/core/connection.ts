@@ -2,7 +2,7 @@
  * The client library: one connection to the handoff server is one process,
  * with a Wayland connection (typed proxies from the generated code) and
  * its kernel syscalls, over one WebSocket. Runs in the browser and in Node
- * (pass `socket: nodeSocket()` from node-socket.ts there).
+ * (pass `socket: nodeSocket()` from client/node there).
  *
  *   const client = await connect('ws://127.0.0.1:8080/ws', { comm: 'demo' });
  *   const output = client.bind(wlOutputInterface, 4).setListener({ mode(...) {...} });
@@ -20,14 +20,14 @@
  * message, and the connection ends; a closed socket emits 'disconnect' and
  * rejects pending kernel calls with DisconnectedError.
  */
-import { ClientConnection, type ConnectionError, type Proxy } from '../shared/protocol/client';
-import type { InterfaceName } from '../shared/protocol/generated/index';
-import type { InterfaceSpec } from '../shared/protocol/spec';
-import { Channel, unwrapFrame, wrapFrame } from '../shared/protocol/frame-envelope';
+import { ClientConnection, type ConnectionError, type Proxy } from '../../shared/protocol/client';
+import type { InterfaceName } from '../../shared/protocol/generated/index';
+import type { InterfaceSpec } from '../../shared/protocol/spec';
+import { Channel, unwrapFrame, wrapFrame } from '../../shared/protocol/frame-envelope';
 import { KernelClient } from './kernel-client';
 import { browserSocket, type ClientSocket, type SocketFactory } from './socket';
 
-export type { ConnectionError } from '../shared/protocol/client';
+export type { ConnectionError } from '../../shared/protocol/client';
 
 /** A global the compositor announced (wl_registry.global). */
 export interface GlobalInfo {

@@ -2,8 +2,8 @@
  * The socket under a client: the core never touches WebSocket APIs
  * directly, so it runs unchanged in the browser and in Node. A
  * SocketFactory opens a connection and reports to the handlers it is given;
- * browserSocket uses the page's WebSocket, node-socket.ts wraps the ws
- * package.
+ * browserSocket uses the page's WebSocket, client/node/node-socket.ts wraps
+ * the ws package.
  */
 
 export interface SocketHandlers {
@@ -29,8 +29,10 @@ export const browserSocket: SocketFactory = (url, handlers) => {
   const ws = new WebSocket(url);
   ws.binaryType = 'arraybuffer';
   ws.onopen = () => handlers.open();
-  ws.onmessage = (e: MessageEvent<unknown>) => {
-    if (e.data instanceof ArrayBuffer) handlers.frame(new Uint8Array(e.data));
+  ws.onmessage = (e) => {
+    // Read as unknown: the DOM types it `any`, Node's MessageEvent is not generic.
+    const data: unknown = e.data;
+    if (data instanceof ArrayBuffer) handlers.frame(new Uint8Array(data));
     else handlers.error('the server sent a text frame');
   };
   ws.onerror = () => handlers.error('WebSocket error');

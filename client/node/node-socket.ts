@@ -1,12 +1,12 @@
 /**
  * The Node adapter: a SocketFactory over the ws package, for headless
  * clients (tests, benchmarks, command-line demos). Node-only; the browser
- * uses browserSocket from socket.ts.
+ * uses browserSocket from client/core/socket.ts.
  *
  *   const client = await connect('ws://127.0.0.1:8080/ws', { socket: nodeSocket() });
  */
 import WebSocket from 'ws';
-import type { SocketFactory } from './socket';
+import type { SocketFactory } from '../core/socket';
 
 export interface NodeSocketOptions {
   /** Send this Origin header (browsers always do; Node clients need not). */
