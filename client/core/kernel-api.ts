@@ -9,25 +9,13 @@
 import type { ClientConnection, Proxy } from '../../shared/protocol/client';
 import type { InterfaceSpec } from '../../shared/protocol/spec';
 import type { InterfaceName } from '../../shared/protocol/generated/index';
-import type { PollFd } from '../../shared/kernel/process';
+import type { KernelStat, PollFd } from '../../shared/kernel/process';
 
-// One poll(2) entry is the same struct on both sides of the channel: the
-// kernel model's type, not a second one of the same name.
-export type { PollFd } from '../../shared/kernel/process';
-
-/**
- * fstat(2)'s answer, the fields the model keeps (UAPI-PLAN §1). For a
- * dma-buf, `st_ino` is its identity (the number trace events call `buf`)
- * and `st_size` its size. The same shape as the kernel model's KernelStat
- * (shared/kernel/process.ts); once that lands, this becomes a re-export of
- * it, as PollFd is.
- */
-export interface KernelStat {
-  st_dev: number;
-  st_ino: number;
-  st_mode: number;
-  st_size: bigint;
-}
+// One poll(2) entry and one fstat(2) answer are the same structs on both
+// sides of the channel: the kernel model's types, not second ones of the
+// same names. For a dma-buf, `st_ino` is its identity (the number trace
+// events call `buf`) and `st_size` its size.
+export type { KernelStat, PollFd } from '../../shared/kernel/process';
 
 /** The syscalls of KERNEL-API.md, awaitable (remote calls are async). Each answers >= 0 or -errno. */
 export interface KernelApi {
