@@ -12,13 +12,8 @@
  * in-process. fds are this process's own numbers; they mean nothing to any
  * other process.
  */
-import {
-  decodeKernelReply,
-  encodeKernelMessage,
-  type KernelCall,
-  type KernelResult,
-  type KernelValue,
-} from '../shared/protocol/kernel-channel';
+import type { KernelCall, KernelResult, KernelValue } from '../shared/protocol/kernel-channel';
+import { decodeKernelReply, encodeKernelMessage } from '../shared/protocol/kernel-channel-codec';
 
 /** One poll(2) entry; `revents` is written when the call completes. */
 export interface PollFd {

@@ -32,8 +32,8 @@ import { ClientSession, CloseCode, type FrameSink } from './client-session';
 import { createMinimalCompositor } from './minimal-compositor';
 import type { Compositor, ControlSettings } from './compositor-hook';
 
-/** Frames larger than this end the client (ws closes with 1009, Message Too Big). */
-export const DEFAULT_MAX_FRAME_BYTES = 1 << 20;
+/** Received frames larger than this end the client (ws closes with 1009, Message Too Big). */
+export const DEFAULT_MAX_RECEIVED_FRAME_BYTES = 1 << 20;
 /** A client that lets this much output pile up unread is dropped. */
 export const MAX_BUFFERED_BYTES = 16 << 20;
 export const WS_PATH = '/ws';
@@ -153,7 +153,7 @@ export function buildApp(options: AppOptions = {}): FastifyInstance {
   app.decorate('sessions', sessions);
 
   void app.register(fastifyWebsocket, {
-    options: { maxPayload: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES },
+    options: { maxPayload: options.maxFrameBytes ?? DEFAULT_MAX_RECEIVED_FRAME_BYTES },
     // A client's bad frame (over the cap, bad masking) is the client's
     // fault: warn, not error. ws has already sent the close code.
     errorHandler(error, socket, request) {

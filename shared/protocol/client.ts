@@ -19,6 +19,7 @@ import {
   type FrameSocket,
   type TraceMessage,
 } from './connection';
+import { Channel } from './frame-envelope';
 import { interfaceByName, type InterfaceMap, type InterfaceName } from './generated/index';
 import { wlDisplayInterface } from './generated/wayland';
 import { isServerId, ObjectMap } from './object-map';
@@ -28,7 +29,6 @@ import {
   decodeFrame,
   decodeMessage,
   encodeMessage,
-  FRAME_CHANNEL_WAYLAND,
   HEADER_SIZE,
   readHeader,
   type FdQueue,
@@ -269,7 +269,7 @@ export class ClientConnection {
     const decoded = decodeFrame(bytes);
     if (!decoded.ok) return this.badInput(`malformed frame: ${decoded.reason}`);
     const { frame } = decoded;
-    if (frame.channel !== FRAME_CHANNEL_WAYLAND) return this.badInput(`frame for channel ${frame.channel} reached the Wayland connection`);
+    if (frame.channel !== Channel.wayland) return this.badInput(`frame for channel ${frame.channel} reached the Wayland connection`);
     const local: number[] = [];
     for (const fd of frame.fds) {
       const mine = this.fdHooks.receive?.(fd) ?? fd;

@@ -18,6 +18,7 @@ import {
   type FrameSocket,
   type TraceMessage,
 } from './connection';
+import { Channel } from './frame-envelope';
 import { interfaceByName, type InterfaceMap, type InterfaceName } from './generated/index';
 import {
   WlDisplayError,
@@ -33,7 +34,6 @@ import {
   decodeFrame,
   decodeMessage,
   encodeMessage,
-  FRAME_CHANNEL_WAYLAND,
   HEADER_SIZE,
   readHeader,
   type FdQueue,
@@ -452,7 +452,7 @@ export class Client {
     const decoded = decodeFrame(bytes);
     if (!decoded.ok) return this.fatal(WlDisplayError.invalidMethod, `malformed frame: ${decoded.reason}`);
     const { frame } = decoded;
-    if (frame.channel !== FRAME_CHANNEL_WAYLAND) {
+    if (frame.channel !== Channel.wayland) {
       return this.fatal(WlDisplayError.invalidMethod, `frame for channel ${frame.channel} reached the Wayland connection`);
     }
     // Install the fds first, as recvmsg does with SCM_RIGHTS.
