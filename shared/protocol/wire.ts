@@ -212,12 +212,26 @@ export function readHeader(view: DataView, offset: number): MessageHeader {
   return { objectId: view.getUint32(offset, true), opcode: word1 & 0xffff, size: word1 >>> 16 };
 }
 
-/** Checks a header against the bytes left, before anything else is read. */
-export function checkHeader(header: MessageHeader, available: number): string | null {
-  if (header.size < HEADER_SIZE) return `message size ${header.size} is below the 8-byte header`;
-  if (header.size % 4 !== 0) return `message size ${header.size} is not a multiple of 4`;
+/**
+ * Checks a header's size against what the frame can hold, before the
+ * object is looked up: a message over the limit could never arrive (it
+ * overflows libwayland's connection buffer), and one past the frame's end
+ * cannot be whole (a byte stream would wait for more; a frame holds whole
+ * messages only).
+ */
+export function checkHeaderBounds(header: MessageHeader, available: number): string | null {
   if (header.size > MAX_MESSAGE_SIZE) return `message size ${header.size} is over the ${MAX_MESSAGE_SIZE}-byte limit`;
   if (header.size > available) return `message size ${header.size} runs past the end of the frame (${available} bytes left)`;
+  return null;
+}
+
+/**
+ * Checks the shape of a header's size: at least the header, a multiple of
+ * 4. libwayland finds these while demarshalling, after the object lookup.
+ */
+export function checkHeaderSize(header: MessageHeader): string | null {
+  if (header.size < HEADER_SIZE) return `message size ${header.size} is below the 8-byte header`;
+  if (header.size % 4 !== 0) return `message size ${header.size} is not a multiple of 4`;
   return null;
 }
 
