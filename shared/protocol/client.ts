@@ -23,7 +23,7 @@ import { interfaceByName, type InterfaceMap, type InterfaceName } from './genera
 import { wlDisplayInterface } from './generated/wayland';
 import { isServerId, ObjectMap } from './object-map';
 import type { InterfaceSpec, MessageSpec } from './spec';
-import { closeFds, forEachMessage, marshalFd, marshalObject, receiveFrame, resolveObject } from './message-io';
+import { closeFds, forEachMessage, marshalFd, marshalObject, receiveFrame, resolveObject, senderTable } from './message-io';
 import { decodeMessage, encodeMessage, type FdQueue, type MessageHeader, type WireValue } from './wire';
 
 export type RequestSenderOf<N extends InterfaceName> = InterfaceMap[N]['requestSender'];
@@ -60,10 +60,7 @@ export class Proxy<N extends InterfaceName = InterfaceName> {
     this.id = id;
     this.interface = spec;
     this.version = version;
-    const send: Record<string, (...args: unknown[]) => unknown> = {};
-    for (const request of spec.requests) send[request.method] = (...args) => connection.sendRequest(this, request, args);
-    // The generated RequestSender type and spec.requests come from the same XML.
-    this.send = send as unknown as RequestSenderOf<N>;
+    this.send = senderTable<RequestSenderOf<N>>(spec.requests, (request, args) => connection.sendRequest(this, request, args));
   }
 
   get destroyed(): boolean {

@@ -8,7 +8,8 @@
  * - forEachMessage: the messages of a frame body in order, each header
  *   checked against the frame before the handler sees it;
  * - marshalObject / marshalFd: object and fd arguments going out;
- * - resolveObject: an object argument coming in, looked up in the map.
+ * - resolveObject: an object argument coming in, looked up in the map;
+ * - senderTable: the typed `send` object of a Resource or Proxy.
  *
  * The order of header checks is libwayland's: what a byte stream would
  * decide before it looks at the object (is the message all there, could it
@@ -112,6 +113,17 @@ export function marshalObject<T extends WireObject>(
 export function marshalFd(spec: MessageSpec, arg: ArgSpec, value: unknown, hooks: FdHooks): number {
   if (typeof value !== 'number') throw new TypeError(`${spec.name}.${arg.name}: expected an fd`);
   return hooks.send?.(value) ?? value;
+}
+
+/**
+ * The `send` object of a Resource or Proxy: one function per message,
+ * named by its method. `T` is the generated sender type of the same XML
+ * as `messages`, which is what makes the cast sound.
+ */
+export function senderTable<T>(messages: readonly MessageSpec[], send: (spec: MessageSpec, args: unknown[]) => unknown): T {
+  const table: Record<string, (...args: unknown[]) => unknown> = {};
+  for (const spec of messages) table[spec.method] = (...args) => send(spec, args);
+  return table as unknown as T;
 }
 
 export type ResolvedObject<T> = { readonly ok: true; readonly target: T | null } | { readonly ok: false; readonly reason: string };

@@ -28,7 +28,7 @@ import {
 } from './generated/wayland';
 import { isServerId, ObjectMap } from './object-map';
 import type { InterfaceSpec, MessageSpec } from './spec';
-import { closeFds, forEachMessage, marshalFd, marshalObject, receiveFrame, resolveObject } from './message-io';
+import { closeFds, forEachMessage, marshalFd, marshalObject, receiveFrame, resolveObject, senderTable } from './message-io';
 import { decodeMessage, encodeMessage, type FdQueue, type MessageHeader, type UntypedNewIdValue, type WireValue } from './wire';
 
 export type RequestsOf<N extends InterfaceName> = InterfaceMap[N]['requests'];
@@ -65,10 +65,7 @@ export class Resource<N extends InterfaceName = InterfaceName> {
     this.interface = spec;
     this.version = version;
     this.implementation = implementation;
-    const send: Record<string, (...args: unknown[]) => void> = {};
-    for (const event of spec.events) send[event.method] = (...args) => client.sendEvent(this, event, args);
-    // The generated EventSender type and spec.events come from the same XML.
-    this.send = send as unknown as EventSenderOf<N>;
+    this.send = senderTable<EventSenderOf<N>>(spec.events, (event, args) => client.sendEvent(this, event, args));
   }
 
   get destroyed(): boolean {
