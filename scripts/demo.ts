@@ -6,9 +6,9 @@
  */
 import { runDemo, type ClientRow, type DemoOptions } from '../server/demo/run-demo';
 import { parseClientSpec } from '../client/node/headless-client';
-import { POLICIES, type Policy } from '../server/config';
+import { DEFAULT_CONTROL_SETTINGS, LATCH_POLICIES, parseLatchPolicy, parseNumericSetting, type NumericSetting } from '../shared/control';
 
-const USAGE = `usage: npm run demo -- [--clients k1,k2,...] [--policy cpu-wait|gpu-wait|none] [--refresh HZ] [--slow-motion X] [--seconds S]
+const USAGE = `usage: npm run demo -- [--clients k1,k2,...] [--policy ${LATCH_POLICIES.join('|')}] [--refresh HZ] [--slow-motion X] [--seconds S]
   kinds: explicit, explicit-fd, implicit, bridged, naive, each optionally slow- (e.g. slow-implicit)`;
 
 function fail(message: string): never {
@@ -19,8 +19,8 @@ function fail(message: string): never {
 function parseArgs(argv: string[]): DemoOptions {
   const o: DemoOptions = {
     clients: ['explicit', 'explicit-fd', 'implicit', 'bridged', 'slow-implicit', 'naive'],
-    policy: 'cpu-wait',
-    refreshHz: 60,
+    policy: DEFAULT_CONTROL_SETTINGS.policy,
+    refreshHz: DEFAULT_CONTROL_SETTINGS.refreshHz,
     seconds: 10,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -30,6 +30,11 @@ function parseArgs(argv: string[]): DemoOptions {
     const value = (): string => {
       const v = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
       if (v === undefined || v === '') fail(`${flag} needs a value`);
+      return v;
+    };
+    const setting = (name: NumericSetting): number => {
+      const v = parseNumericSetting(name, value(), flag);
+      if (typeof v === 'object') fail(v.error);
       return v;
     };
     const num = (lo: number, hi: number): number => {
@@ -49,16 +54,16 @@ function parseArgs(argv: string[]): DemoOptions {
         }
         break;
       case '--policy': {
-        const p = value();
-        if (!(POLICIES as readonly string[]).includes(p)) fail(`--policy must be one of ${POLICIES.join(', ')}`);
-        o.policy = p as Policy;
+        const p = parseLatchPolicy(value(), flag);
+        if (typeof p === 'object') fail(p.error);
+        o.policy = p;
         break;
       }
       case '--refresh':
-        o.refreshHz = num(1, 1000);
+        o.refreshHz = setting('refreshHz');
         break;
       case '--slow-motion':
-        o.slowMotion = num(1, 1000);
+        o.slowMotion = setting('slowMotion');
         break;
       case '--seconds':
         o.seconds = num(1, 3600);

@@ -102,6 +102,8 @@ interface ArgModel {
 interface MessageModel {
   name: string;
   since: number;
+  /** deprecated-since="N": from version N on the message is no longer sent or used. */
+  deprecatedSince?: number;
   destructor: boolean;
   summary?: string;
   args: ArgModel[];
@@ -154,6 +156,10 @@ export function parseProtocol(xml: string, file: string): ProtocolModel {
         const where = `${name}.${el.attrs.name ?? '?'}`;
         const since = intAttr(el, 'since', 1, where);
         if (since > version) throw new Error(`${where}: since ${since} is above the interface version ${version}`);
+        const deprecatedSince = el.attrs['deprecated-since'] === undefined ? undefined : intAttr(el, 'deprecated-since', 0, where);
+        if (deprecatedSince !== undefined && (deprecatedSince <= since || deprecatedSince > version)) {
+          throw new Error(`${where}: deprecated-since ${deprecatedSince} is not in ${since + 1}..${version}`);
+        }
         const args = el.children
           .filter((c) => c.tag === 'arg')
           .map((a): ArgModel => {
@@ -171,6 +177,7 @@ export function parseProtocol(xml: string, file: string): ProtocolModel {
         return {
           name: el.attrs.name ?? '',
           since,
+          ...(deprecatedSince !== undefined ? { deprecatedSince } : {}),
           destructor: el.attrs.type === 'destructor',
           ...(summaryOf(el) !== undefined ? { summary: summaryOf(el) } : {}),
           args,
@@ -325,7 +332,7 @@ function signatures(iface: InterfaceModel, side: Side, known: Set<string>): stri
         }
         params.push(`${param(a.name)}: ${argType(a, side, known)}${c}`);
       }
-      const since = m.since > 1 ? ` (since v${m.since})` : '';
+      const since = `${m.since > 1 ? ` (since v${m.since})` : ''}${m.deprecatedSince !== undefined ? ` (deprecated since v${m.deprecatedSince})` : ''}`;
       const destructor = m.destructor ? ' [destructor]' : '';
       return `${doc('  ', `${m.name}${since}${destructor}${m.summary !== undefined ? `: ${m.summary}` : ''}`)}  ${camel(m.name)}${generic}(${params.join(', ')}): ${result};\n`;
     })

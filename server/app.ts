@@ -15,29 +15,34 @@
  *                    (?from=<seq>), then live
  *   GET /display-token  the browser display's token (same-origin only)
  *   GET /control     the live settings; POST /control changes them
- *                    ({policy, refreshHz, slowMotion}, application/json)
+ *                    (shared/control.ts: {policy, refreshHz, slowMotion}, application/json)
  *
- * Everything ws-specific stays in this file: the session and the compositor
- * see a FrameSink (send bytes, close) and plain Uint8Array frames.
+ * This file builds the app and its origin policy; each endpoint group is a
+ * plugin in app-routes.ts.
  */
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isIP, type AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import fastifyWebsocket from '@fastify/websocket';
-import fastifyStatic from '@fastify/static';
-import type { WebSocket, RawData } from 'ws';
 import { Kernel } from '../shared/kernel/kernel';
 import { hostClock } from './host-clock';
-import { ClientSession, CloseCode, type FrameSink } from './client-session';
+import { CloseCode, type ClientSession } from './client-session';
 import { createMinimalCompositor } from './minimal-compositor';
-import type { Compositor, ControlSettings } from './compositor-hook';
+import type { Compositor } from './compositor-hook';
+import {
+  controlRoutes,
+  displayTokenRoute,
+  healthRoutes,
+  metricsRoute,
+  traceRoutes,
+  waylandSocketRoute,
+  type RouteContext,
+} from './app-routes';
 
-/** Frames larger than this end the client (ws closes with 1009, Message Too Big). */
-export const DEFAULT_MAX_FRAME_BYTES = 1 << 20;
-/** A client that lets this much output pile up unread is dropped. */
-export const MAX_BUFFERED_BYTES = 16 << 20;
-export const WS_PATH = '/ws';
+export { WS_PATH } from './app-routes';
+
+/** Received frames larger than this end the client (ws closes with 1009, Message Too Big). */
+export const DEFAULT_MAX_RECEIVED_FRAME_BYTES = 1 << 20;
 
 export interface AppOptions {
   /** The machine. Default: a new Kernel on the host clock. */
@@ -64,21 +69,6 @@ declare module 'fastify' {
   }
 }
 
-const NOT_BUILT_PAGE = `<!doctype html>
-<meta charset="utf-8">
-<title>handoff</title>
-<h1>handoff</h1>
-<p>The compositor is running. There is no browser app in <code>dist/</code> yet.</p>
-<ul>
-<li>Headless clients of every sync kind, with live figures: <code>npm run demo</code></li>
-<li>Trace for Perfetto / chrome://tracing: <a href="/trace.json">/trace.json</a></li>
-<li>Metrics (Prometheus): <a href="/metrics">/metrics</a></li>
-<li>Settings: <a href="/control">/control</a> (POST JSON to change policy, refreshHz, slowMotion)</li>
-<li>Health: <a href="/healthz">/healthz</a></li>
-</ul>
-<p>Wayland clients connect over WebSocket to <code>${WS_PATH}</code> (docs/protocol.md).</p>
-`;
-
 /**
  * The origins a browser shows for this server: the address it listens on
  * (and localhost on loopback). Listening on every interface, the page's
@@ -101,60 +91,31 @@ function ownOrigins(app: FastifyInstance, hostHeader: string | undefined): strin
   return out;
 }
 
-/** A process name from ?comm=, as the kernel keeps it (TASK_COMM_LEN 16). */
-function commFrom(query: unknown): string {
-  const raw = typeof query === 'object' && query !== null ? (query as Record<string, unknown>).comm : undefined;
-  const clean = typeof raw === 'string' ? raw.replace(/[^\w.-]/g, '').slice(0, 15) : '';
-  return clean || 'client';
-}
-
-/** A close reason fits 123 bytes of UTF-8 (RFC 6455 §5.5); ws throws on longer ones. */
-function closeReason(reason: string): string {
-  let out = reason;
-  while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
-  return out;
-}
-
-function toBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return data;
-}
-
-/** The FrameSink over a ws socket, with the output backlog cap. */
-function wsSink(socket: WebSocket): FrameSink {
-  return {
-    send(frame) {
-      if (socket.readyState !== socket.OPEN) return;
-      if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-        socket.close(CloseCode.policyViolation, 'client is not reading');
-        return;
-      }
-      socket.send(frame, { binary: true });
-    },
-    close(code, reason) {
-      if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, closeReason(reason));
-    },
-  };
-}
-
 export function buildApp(options: AppOptions = {}): FastifyInstance {
   const kernel = options.kernel ?? options.compositor?.process.kernel ?? new Kernel({ clock: hostClock() });
   const compositor =
     options.compositor ?? createMinimalCompositor(kernel, { onInternalError: (err) => app.log.error({ err }, 'compositor request handler failed') });
   if (compositor.process.kernel !== kernel) throw new Error('the compositor process must live in the app kernel');
   const extraOrigins = new Set(options.origins ?? []);
-  const distDir = options.distDir ?? fileURLToPath(new URL('../dist', import.meta.url));
   const sessions = new Set<ClientSession>();
-  let nextClientId = 1;
 
   const app = Fastify({ logger: options.logger ?? false });
   app.decorate('kernel', kernel);
   app.decorate('compositor', compositor);
   app.decorate('sessions', sessions);
 
+  const ctx: RouteContext = {
+    kernel,
+    compositor,
+    sessions,
+    originAllowed: (request: FastifyRequest) => {
+      const origin = request.headers.origin;
+      return origin === undefined || extraOrigins.has(origin) || ownOrigins(app, request.headers.host).includes(origin);
+    },
+  };
+
   void app.register(fastifyWebsocket, {
-    options: { maxPayload: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES },
+    options: { maxPayload: options.maxFrameBytes ?? DEFAULT_MAX_RECEIVED_FRAME_BYTES },
     // A client's bad frame (over the cap, bad masking) is the client's
     // fault: warn, not error. ws has already sent the close code.
     errorHandler(error, socket, request) {
@@ -169,130 +130,14 @@ export function buildApp(options: AppOptions = {}): FastifyInstance {
     },
   });
 
-  app.get('/healthz', async () => ({ status: 'ok', clients: sessions.size }));
-
-  /** Browsers send Origin; a foreign page must not reach a socket or change settings. */
-  const originAllowed = (origin: string | undefined, host: string | undefined): boolean =>
-    origin === undefined || extraOrigins.has(origin) || ownOrigins(app, host).includes(origin);
-
-  const token = compositor.displayToken;
-  if (token !== undefined) {
-    // No CORS headers: a page from another origin cannot read this. A
-    // browser also says where a request came from (Sec-Fetch-Site).
-    app.get('/display-token', async (request, reply) => {
-      const site = request.headers['sec-fetch-site'];
-      if ((site !== undefined && site !== 'same-origin' && site !== 'none') || !originAllowed(request.headers.origin, request.headers.host)) {
-        return reply.code(403).send({ error: 'the display token is for the server\'s own page' });
-      }
-      return reply.header('cache-control', 'no-store').send({ token });
-    });
-  }
-
+  void app.register(healthRoutes, { ctx, distDir: options.distDir ?? fileURLToPath(new URL('../dist', import.meta.url)) });
+  void app.register(waylandSocketRoute, { ctx });
+  if (compositor.displayToken !== undefined) void app.register(displayTokenRoute, { ctx, token: compositor.displayToken });
   const obs = compositor.observability;
   if (obs) {
-    app.get('/metrics', async (_request, reply) =>
-      reply.type('text/plain; version=0.0.4; charset=utf-8').send(obs.metricsText()),
-    );
-    app.get('/trace.json', async (_request, reply) => reply.type('application/json').send(obs.traceJson()));
-    app.get('/control', async () => obs.settings());
-    app.post(
-      '/control',
-      {
-        schema: {
-          body: {
-            type: 'object',
-            additionalProperties: false,
-            properties: {
-              policy: { type: 'string' },
-              refreshHz: { type: 'number' },
-              slowMotion: { type: 'number' },
-            },
-          },
-        },
-      },
-      async (request, reply) => {
-        if (!originAllowed(request.headers.origin, request.headers.host)) {
-          return reply.code(403).send({ error: 'origin not allowed' });
-        }
-        const error = obs.control(request.body as ControlSettings);
-        if (error !== undefined) return reply.code(400).send({ error });
-        return obs.settings();
-      },
-    );
+    void app.register(traceRoutes, { ctx, obs });
+    void app.register(metricsRoute, { obs });
+    void app.register(controlRoutes, { ctx, obs });
   }
-
-  void app.register(async (scope) => {
-    scope.get(
-      WS_PATH,
-      {
-        websocket: true,
-        // Runs before the upgrade: a browser page from another origin never
-        // gets a socket. Non-browser clients send no Origin and are allowed
-        // (they could forge one anyway; the check protects browsers).
-        preValidation: async (request, reply) => {
-          if (originAllowed(request.headers.origin, request.headers.host)) return;
-          request.log.warn({ origin: request.headers.origin }, 'WebSocket upgrade from a foreign origin refused');
-          await reply.code(403).send({ error: 'origin not allowed' });
-        },
-      },
-      (socket, request) => {
-        const sink = wsSink(socket);
-        const session = new ClientSession({
-          id: nextClientId++,
-          kernel,
-          compositor,
-          comm: commFrom(request.query),
-          sink,
-          log: request.log,
-        });
-        sessions.add(session);
-        socket.on('message', (data, isBinary) => {
-          if (!isBinary) {
-            session.refuse('text frame: every frame is binary (docs/protocol.md)');
-            return;
-          }
-          session.receive(toBytes(data));
-        });
-        socket.on('close', () => {
-          sessions.delete(session);
-          session.disconnected();
-        });
-      },
-    );
-    if (obs) {
-      scope.get(
-        '/trace',
-        {
-          websocket: true,
-          preValidation: async (request, reply) => {
-            if (originAllowed(request.headers.origin, request.headers.host)) return;
-            await reply.code(403).send({ error: 'origin not allowed' });
-          },
-        },
-        (socket, request) => {
-          const q = request.query as Record<string, unknown>;
-          const from = typeof q.from === 'string' && /^[0-9]{1,15}$/.test(q.from) ? Number(q.from) : 0;
-          const unsubscribe = obs.subscribeTrace(from, (json) => {
-            if (socket.readyState !== socket.OPEN) return;
-            if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-              socket.close(CloseCode.policyViolation, 'observer is not reading');
-              return;
-            }
-            socket.send(json);
-          });
-          socket.on('close', unsubscribe);
-          // Observers only listen.
-          socket.on('message', () => socket.close(CloseCode.policyViolation, 'the trace socket is read-only'));
-        },
-      );
-    }
-  });
-
-  if (existsSync(`${distDir}/index.html`)) {
-    void app.register(fastifyStatic, { root: distDir, prefix: '/' });
-  } else {
-    app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(NOT_BUILT_PAGE));
-  }
-
   return app;
 }

@@ -22,11 +22,12 @@
 import type { Kernel } from '../shared/kernel/kernel';
 import type { Process } from '../shared/kernel/process';
 import { Channel, unwrapFrame, wrapFrame } from '../shared/protocol/frame-envelope';
-import { KernelChannelServer, type KernelValue } from '../shared/protocol/kernel-channel';
+import type { KernelValue } from '../shared/protocol/kernel-channel';
 import { WlDisplayError } from '../shared/protocol/generated/wayland';
 import type { Client } from '../shared/protocol/server';
 import type { Compositor, CompositorClient, CompositorClientHooks } from './compositor-hook';
 import { scmRightsHooks } from './fd-passing';
+import { KernelChannelServer } from './kernel-channel-dispatch';
 
 /** WebSocket close codes (RFC 6455 §7.4.1) the server uses. */
 export const CloseCode = {

@@ -20,6 +20,7 @@ import type { Process } from '../shared/kernel/process';
 import type { Client, Display } from '../shared/protocol/server';
 import type { KernelValue } from '../shared/protocol/kernel-channel';
 import type { TraceMessage } from '../shared/protocol/connection';
+import type { ControlSettings, ControlUpdate } from '../shared/control';
 
 /** One connected client, as the compositor sees it. */
 export interface CompositorClient {
@@ -70,13 +71,6 @@ export interface Compositor {
   readonly observability?: Observability;
 }
 
-/** Live knobs a teacher turns (POST /control). */
-export interface ControlSettings {
-  policy?: string;
-  refreshHz?: number;
-  slowMotion?: number;
-}
-
 export interface Observability {
   /** Chrome/Perfetto trace-event JSON of the recent history. */
   traceJson(): string;
@@ -89,7 +83,7 @@ export interface Observability {
    */
   subscribeTrace(fromSeq: number, send: (json: string) => void): () => void;
   /** Current settings. */
-  settings(): Required<ControlSettings>;
-  /** Apply settings; returns an error message for a bad one (nothing changes then). */
-  control(settings: ControlSettings): string | undefined;
+  settings(): ControlSettings;
+  /** Apply settings (shared/control.ts checks them); returns an error message for a bad one (nothing changes then). */
+  control(update: ControlUpdate): string | undefined;
 }

@@ -12,13 +12,8 @@
  * in-process. fds are this process's own numbers; they mean nothing to any
  * other process.
  */
-import {
-  decodeKernelReply,
-  encodeKernelMessage,
-  type KernelCall,
-  type KernelResult,
-  type KernelValue,
-} from '../../shared/protocol/kernel-channel';
+import type { KernelCall, KernelResult, KernelValue } from '../../shared/protocol/kernel-channel';
+import { decodeKernelReply, decodeKernelStat, encodeKernelMessage } from '../../shared/protocol/kernel-channel-codec';
 import type { KernelApi, KernelStat, PollFd } from './kernel-api';
 
 /** The argument of an ioctl: a uapi struct, a plain __u32, or nothing. */
@@ -39,15 +34,8 @@ interface Pending {
   reject(e: Error): void;
 }
 
-/**
- * fstat's call (UAPI-PLAN §1): `{ type: 'call', id, call: 'fstat', fd }`.
- * Written here until the channel's KernelCall union carries it (helper
- * "proto"); then it is one of CallBody's variants and this goes.
- */
-type FstatCall = { call: 'fstat'; fd: number };
-
 /** Distributive Omit, so each call variant keeps its own fields. */
-type CallBody = (KernelCall extends infer C ? (C extends KernelCall ? Omit<C, 'type' | 'id'> : never) : never) | FstatCall;
+type CallBody = (KernelCall extends infer C ? (C extends KernelCall ? Omit<C, 'type' | 'id'> : never) : never);
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -73,14 +61,6 @@ export function copyOut(target: object, source: KernelValue | undefined): void {
       t[key] = value;
     }
   }
-}
-
-/** The stat struct of an fstat answer, if it has the fields with their types. */
-function statFrom(v: KernelValue | undefined): KernelStat | undefined {
-  if (!isRecord(v)) return undefined;
-  const { st_dev, st_ino, st_mode, st_size } = v;
-  if (typeof st_dev !== 'number' || typeof st_ino !== 'number' || typeof st_mode !== 'number' || typeof st_size !== 'bigint') return undefined;
-  return { st_dev, st_ino, st_mode, st_size };
 }
 
 export class KernelClient implements KernelApi {
@@ -133,8 +113,8 @@ export class KernelClient implements KernelApi {
   async fstat(fd: number): Promise<KernelStat | number> {
     const r = await this.call({ call: 'fstat', fd });
     if (r.result < 0) return r.result;
-    const st = statFrom(r.arg);
-    if (st === undefined) throw new Error(`fstat(${fd}): the kernel answered ${r.result} without a stat struct`);
+    const st = decodeKernelStat(r.arg);
+    if (st === null) throw new Error(`fstat(${fd}): the kernel answered ${r.result} without a stat struct`);
     return st;
   }
 

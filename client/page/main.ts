@@ -5,19 +5,33 @@
  */
 import { decodeBatch } from '../../shared/trace/encode';
 import type { TraceEvent } from '../../shared/trace/events';
+import { CONTROL_RANGES, LATCH_POLICIES, LATCH_POLICY_SUMMARY, type ControlSettings, type ControlUpdate } from '../../shared/control';
 
-interface Settings {
-  policy: string;
-  refreshHz: number;
-  slowMotion: number;
-}
 
 const form = document.querySelector<HTMLFormElement>('#control')!;
 const status = document.querySelector<HTMLSpanElement>('#status')!;
 const counters = document.querySelector<HTMLTableSectionElement>('#counters')!;
 const log = document.querySelector<HTMLDivElement>('#log')!;
 
-function show(s: Settings): void {
+/** The form's choices and ranges come from shared/control.ts, as the server's checks do. */
+function prepareForm(): void {
+  const select = form.elements.namedItem('policy') as HTMLSelectElement;
+  select.replaceChildren(
+    ...LATCH_POLICIES.map((p) => {
+      const option = document.createElement('option');
+      option.value = p;
+      option.textContent = `${p} (${LATCH_POLICY_SUMMARY[p]})`;
+      return option;
+    }),
+  );
+  for (const [name, { min, max }] of Object.entries(CONTROL_RANGES)) {
+    const input = form.elements.namedItem(name) as HTMLInputElement;
+    input.min = String(min);
+    input.max = String(max);
+  }
+}
+
+function show(s: ControlSettings): void {
   (form.elements.namedItem('policy') as HTMLSelectElement).value = s.policy;
   (form.elements.namedItem('refreshHz') as HTMLInputElement).value = String(s.refreshHz);
   (form.elements.namedItem('slowMotion') as HTMLInputElement).value = String(s.slowMotion);
@@ -25,15 +39,15 @@ function show(s: Settings): void {
 
 async function load(): Promise<void> {
   const res = await fetch('/control');
-  show((await res.json()) as Settings);
+  show((await res.json()) as ControlSettings);
 }
 
 form.addEventListener('submit', (e) => {
   e.preventDefault();
   const data = new FormData(form);
-  const body = { policy: String(data.get('policy')), refreshHz: Number(data.get('refreshHz')), slowMotion: Number(data.get('slowMotion')) };
+  const body: ControlUpdate = { policy: String(data.get('policy')), refreshHz: Number(data.get('refreshHz')), slowMotion: Number(data.get('slowMotion')) };
   void fetch('/control', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (res) => {
-    const json = (await res.json()) as Settings & { error?: string };
+    const json = (await res.json()) as ControlSettings & { error?: string };
     if (!res.ok) {
       status.textContent = json.error ?? `error ${res.status}`;
       status.className = 'error';
@@ -105,5 +119,6 @@ function connect(): void {
   ws.onclose = () => setTimeout(connect, 1000);
 }
 
+prepareForm();
 void load();
 connect();

@@ -30,14 +30,13 @@ import type {
   Compositor as CompositorHook,
   CompositorClient,
   CompositorClientHooks,
-  ControlSettings,
   Observability,
 } from '../compositor-hook';
 import type { BufferState, TraceEvent } from '../../shared/trace/events';
 import { Output, type OutputMode } from './output';
 import type { Surface } from './surface';
 import type { DmabufBuffer } from './buffer';
-import { LATCH_POLICIES, type LatchPolicy } from './types';
+import { checkControlUpdate, DEFAULT_CONTROL_SETTINGS, type ControlUpdate, type LatchPolicy } from '../../shared/control';
 import { commitSurface, dropSurfaceUpdates } from './commit';
 import { Repaint } from './repaint';
 import { registerProtocols } from './protocols';
@@ -99,7 +98,7 @@ export class Compositor implements CompositorHook {
 
   constructor(options: CompositorOptions) {
     this.kernel = options.kernel;
-    this.policyValue = options.policy ?? 'cpu-wait';
+    this.policyValue = options.policy ?? DEFAULT_CONTROL_SETTINGS.policy;
     this.displayToken = options.displayToken ?? globalThis.crypto.randomUUID();
     this.compositionCost = options.compositionCost ?? { baseNs: 300_000n, perSurfaceNs: 2_000n };
     this.trace = createTraceRing(options.traceCapacity ?? 65_536);
@@ -295,18 +294,11 @@ export class Compositor implements CompositorHook {
       refreshHz: this.output.refreshHz,
       slowMotion: this.output.currentMode.slowMotion,
     }),
-    control: (settings: ControlSettings) => {
-      const { policy, refreshHz, slowMotion } = settings;
-      if (policy !== undefined && !(LATCH_POLICIES as readonly string[]).includes(policy)) {
-        return `policy must be one of ${LATCH_POLICIES.join(', ')}`;
-      }
-      if (refreshHz !== undefined && !(Number.isFinite(refreshHz) && refreshHz >= 1 && refreshHz <= 1000)) {
-        return 'refreshHz must be between 1 and 1000';
-      }
-      if (slowMotion !== undefined && !(Number.isFinite(slowMotion) && slowMotion >= 1 && slowMotion <= 1000)) {
-        return 'slowMotion must be between 1 and 1000';
-      }
-      if (policy !== undefined) this.setPolicy(policy as LatchPolicy);
+    control: (update: ControlUpdate) => {
+      const checked = checkControlUpdate(update);
+      if (!checked.ok) return checked.error;
+      const { policy, refreshHz, slowMotion } = checked.update;
+      if (policy !== undefined) this.setPolicy(policy);
       this.setMode({
         ...(refreshHz !== undefined ? { refreshHz } : {}),
         ...(slowMotion !== undefined ? { slowMotion } : {}),

@@ -12,6 +12,7 @@
  * and is told of flips and misses.
  */
 import type { Clock } from '../../shared/kernel/clock';
+import { DEFAULT_CONTROL_SETTINGS, inControlRange } from '../../shared/control';
 
 export interface OutputMode {
   /** Refresh rate in Hz (e.g. 30–240). */
@@ -36,7 +37,11 @@ export interface OutputHooks {
   error?(err: unknown): void;
 }
 
-export const DEFAULT_MODE: OutputMode = { refreshHz: 60, slowMotion: 1, latchFraction: 0.25 };
+export const DEFAULT_MODE: OutputMode = {
+  refreshHz: DEFAULT_CONTROL_SETTINGS.refreshHz,
+  slowMotion: DEFAULT_CONTROL_SETTINGS.slowMotion,
+  latchFraction: 0.25,
+};
 
 export class Output {
   readonly name: string;
@@ -102,10 +107,10 @@ export class Output {
 
   /** Change refresh rate or slow motion; takes effect from the next vblank. */
   setMode(mode: Partial<OutputMode>): void {
-    if (mode.refreshHz !== undefined && !(mode.refreshHz >= 1 && mode.refreshHz <= 1000)) {
+    if (mode.refreshHz !== undefined && !inControlRange('refreshHz', mode.refreshHz)) {
       throw new RangeError(`refresh rate out of range: ${mode.refreshHz}`);
     }
-    if (mode.slowMotion !== undefined && !(mode.slowMotion >= 1 && mode.slowMotion <= 1000)) {
+    if (mode.slowMotion !== undefined && !inControlRange('slowMotion', mode.slowMotion)) {
       throw new RangeError(`slow motion factor out of range: ${mode.slowMotion}`);
     }
     this.mode = { ...this.mode, ...mode };

@@ -9,9 +9,8 @@ import type { BufferState } from '../../shared/trace/events';
 import type { DmabufBuffer } from './buffer';
 import type { Surface } from './surface';
 
-/** Compositor latch policy (DESIGN.md). */
-export type LatchPolicy = 'cpu-wait' | 'gpu-wait' | 'none';
-export const LATCH_POLICIES: readonly LatchPolicy[] = ['cpu-wait', 'gpu-wait', 'none'];
+/** Compositor latch policy (DESIGN.md): defined with the other live settings. */
+export { LATCH_POLICIES, type LatchPolicy } from '../../shared/control';
 
 /** A timeline imported through wp_linux_drm_syncobj_manager_v1.import_timeline. */
 export interface SyncobjTimeline {

@@ -23,17 +23,8 @@ import { interfaceByName, type InterfaceMap, type InterfaceName } from './genera
 import { wlDisplayInterface } from './generated/wayland';
 import { isServerId, ObjectMap } from './object-map';
 import type { InterfaceSpec, MessageSpec } from './spec';
-import {
-  checkHeader,
-  decodeFrame,
-  decodeMessage,
-  encodeMessage,
-  FRAME_CHANNEL_WAYLAND,
-  HEADER_SIZE,
-  readHeader,
-  type FdQueue,
-  type WireValue,
-} from './wire';
+import { closeFds, forEachMessage, marshalFd, marshalObject, receiveFrame, resolveObject, senderTable } from './message-io';
+import { decodeMessage, encodeMessage, type FdQueue, type MessageHeader, type WireValue } from './wire';
 
 export type RequestSenderOf<N extends InterfaceName> = InterfaceMap[N]['requestSender'];
 export type ListenerOf<N extends InterfaceName> = InterfaceMap[N]['listener'];
@@ -69,10 +60,7 @@ export class Proxy<N extends InterfaceName = InterfaceName> {
     this.id = id;
     this.interface = spec;
     this.version = version;
-    const send: Record<string, (...args: unknown[]) => unknown> = {};
-    for (const request of spec.requests) send[request.method] = (...args) => connection.sendRequest(this, request, args);
-    // The generated RequestSender type and spec.requests come from the same XML.
-    this.send = send as unknown as RequestSenderOf<N>;
+    this.send = senderTable<RequestSenderOf<N>>(spec.requests, (request, args) => connection.sendRequest(this, request, args));
   }
 
   get destroyed(): boolean {
@@ -209,19 +197,9 @@ export class ClientConnection {
         return arg.interface === undefined ? { interface: target.name, version, id } : id;
       }
       const value = args[next++];
-      if (arg.type === 'object') {
-        if (value === null && arg.nullable === true) return 0;
-        if (!(value instanceof Proxy) || value.connection !== this || value.destroyed) {
-          throw new TypeError(`${spec.name}.${arg.name}: expected a live proxy of this connection`);
-        }
-        if (arg.interface !== undefined && value.interface.name !== arg.interface) {
-          throw new TypeError(`${spec.name}.${arg.name}: expected ${arg.interface}, got ${value.interface.name}`);
-        }
-        return value.id;
-      }
+      if (arg.type === 'object') return marshalObject(spec, arg, value, this.owns, 'proxy of this connection');
       if (arg.type === 'fd') {
-        if (typeof value !== 'number') throw new TypeError(`${spec.name}.${arg.name}: expected an fd`);
-        const fd = this.fdHooks.send?.(value) ?? value;
+        const fd = marshalFd(spec, arg, value, this.fdHooks);
         if (fd < 0) throw new Error(`${spec.name}.${arg.name}: fd ${value} could not be passed (${fd})`);
         return fd;
       }
@@ -261,59 +239,37 @@ export class ClientConnection {
   }
 
   private closeFds(fds: readonly number[]): void {
-    const close = this.fdHooks.close;
-    if (close !== undefined) for (const fd of fds) close(fd);
+    closeFds(this.fdHooks, fds);
   }
 
+  private readonly owns = (v: unknown): v is Proxy => v instanceof Proxy && v.connection === this;
+
   private dispatchFrame(bytes: Uint8Array, listenerErrors: unknown[]): void {
-    const decoded = decodeFrame(bytes);
-    if (!decoded.ok) return this.badInput(`malformed frame: ${decoded.reason}`);
-    const { frame } = decoded;
-    if (frame.channel !== FRAME_CHANNEL_WAYLAND) return this.badInput(`frame for channel ${frame.channel} reached the Wayland connection`);
-    const local: number[] = [];
-    for (const fd of frame.fds) {
-      const mine = this.fdHooks.receive?.(fd) ?? fd;
-      if (mine < 0) {
-        this.closeFds(local);
-        return this.badInput(`frame carries fd ${fd}, which could not be received`);
-      }
-      local.push(mine);
-    }
-    const queue: FdQueue = { fds: local, head: 0 };
-    const view = new DataView(frame.body.buffer, frame.body.byteOffset, frame.body.byteLength);
-    let offset = 0;
-    while (offset < frame.body.length && this.error === null) {
-      const left = frame.body.length - offset;
-      if (left < HEADER_SIZE) {
-        this.badInput(`short frame: ${left} bytes where a header needs 8`);
-        break;
-      }
-      const header = readHeader(view, offset);
-      const bad = checkHeader(header, left);
-      if (bad !== null) {
-        this.badInput(bad);
-        break;
-      }
-      this.dispatchEvent(view, offset, header.size, header.objectId, header.opcode, queue, listenerErrors);
-      offset += header.size;
-    }
-    if (this.error === null && queue.head < local.length) this.badInput(`frame carried ${local.length - queue.head} unconsumed fds`);
-    this.closeFds(local.slice(queue.head));
+    const received = receiveFrame(bytes, this.fdHooks, (fd) => `frame carries fd ${fd}, which could not be received`);
+    if (!received.ok) return this.badInput(received.reason);
+    const { queue } = received;
+    const bad = forEachMessage(received.body, () => this.error === null, (view, offset, header, sizeError) =>
+      this.dispatchEvent(view, offset, header, sizeError, queue, listenerErrors),
+    );
+    if (bad !== null) this.badInput(bad);
+    if (this.error === null && queue.head < queue.fds.length) this.badInput(`frame carried ${queue.fds.length - queue.head} unconsumed fds`);
+    this.closeFds(queue.fds.slice(queue.head));
   }
 
   private dispatchEvent(
     view: DataView,
     offset: number,
-    size: number,
-    objectId: number,
-    opcode: number,
+    header: MessageHeader,
+    sizeError: string | null,
     queue: FdQueue,
     listenerErrors: unknown[],
   ): void {
+    const { objectId, opcode, size } = header;
     const proxy = this.objects.lookup(objectId);
     if (proxy === undefined) return this.badInput(`event for unknown object ${objectId}`);
     const spec = proxy.interface.events[opcode];
     if (spec === undefined) return this.badInput(`invalid event ${opcode} for ${proxy.interface.name}#${objectId}`);
+    if (sizeError !== null) return this.badInput(sizeError);
     const decoded = decodeMessage(view, offset, size, spec, queue);
     if (!decoded.ok) {
       this.closeFds(decoded.fds);
@@ -327,13 +283,10 @@ export class ClientConnection {
       const value = decoded.args[i];
       if (arg === undefined) continue;
       if (arg.type === 'object') {
-        const id = value as number;
-        const target = id === 0 ? undefined : this.objects.lookup(id);
-        if (id !== 0 && target === undefined) return this.badInput(`${spec.name}: unknown object ${id} for ${arg.name}`);
-        if (target !== undefined && arg.interface !== undefined && target.interface.name !== arg.interface) {
-          return this.badInput(`${spec.name}: object ${id} for ${arg.name} is a ${target.interface.name}, not a ${arg.interface}`);
-        }
-        if (target === undefined || target.destroyed) {
+        const resolved = resolveObject(this.objects, arg, value as number);
+        if (!resolved.ok) return this.badInput(`${spec.name}: ${resolved.reason}`);
+        const target = resolved.target;
+        if (target === null || target.destroyed) {
           // A null, or an object we already destroyed: libwayland passes NULL.
           // Where the XML forbids null, drop the event rather than lie to the listener.
           if (arg.nullable !== true) return this.closeFds(decoded.fds);

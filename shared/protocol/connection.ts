@@ -15,7 +15,8 @@
  *   installs fds into the receiver then). Without hooks, numbers pass as is.
  * See shared/protocol/README.md for the server and client classes.
  */
-import { encodeFrame, FRAME_CHANNEL_WAYLAND, MAX_FDS_PER_FRAME, type WireValue } from './wire';
+import { Channel } from './frame-envelope';
+import { encodeFrame, MAX_FDS_PER_FRAME, type WireValue } from './wire';
 
 /** The transport under a connection; no ws or fastify types here. */
 export interface FrameSocket {
@@ -58,7 +59,12 @@ export interface ConnectionOptions {
   trace?(message: TraceMessage): void;
 }
 
-export const DEFAULT_MAX_FRAME_BYTES = 1 << 16;
+/**
+ * Message bytes per outgoing frame before the batch starts a new one (a
+ * sender's choice, below any receiver's cap; the server refuses received
+ * frames over app.ts's DEFAULT_MAX_RECEIVED_FRAME_BYTES).
+ */
+export const DEFAULT_MAX_SENT_FRAME_BYTES = 1 << 16;
 
 /** The outgoing batch of one connection. */
 export class OutgoingQueue {
@@ -69,7 +75,7 @@ export class OutgoingQueue {
   private fds: number[] = [];
   private frames: Uint8Array[] = [];
 
-  constructor(socket: FrameSocket, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
+  constructor(socket: FrameSocket, maxFrameBytes = DEFAULT_MAX_SENT_FRAME_BYTES) {
     this.socket = socket;
     this.maxFrameBytes = maxFrameBytes;
   }
@@ -98,7 +104,7 @@ export class OutgoingQueue {
       body.set(c, at);
       at += c.length;
     }
-    this.frames.push(encodeFrame({ channel: FRAME_CHANNEL_WAYLAND, fds: this.fds, body }));
+    this.frames.push(encodeFrame({ channel: Channel.wayland, fds: this.fds, body }));
     this.chunks = [];
     this.bytes = 0;
     this.fds = [];

@@ -28,18 +28,8 @@ import {
 } from './generated/wayland';
 import { isServerId, ObjectMap } from './object-map';
 import type { InterfaceSpec, MessageSpec } from './spec';
-import {
-  checkHeader,
-  decodeFrame,
-  decodeMessage,
-  encodeMessage,
-  FRAME_CHANNEL_WAYLAND,
-  HEADER_SIZE,
-  readHeader,
-  type FdQueue,
-  type UntypedNewIdValue,
-  type WireValue,
-} from './wire';
+import { closeFds, forEachMessage, marshalFd, marshalObject, receiveFrame, resolveObject, senderTable } from './message-io';
+import { decodeMessage, encodeMessage, type FdQueue, type MessageHeader, type UntypedNewIdValue, type WireValue } from './wire';
 
 export type RequestsOf<N extends InterfaceName> = InterfaceMap[N]['requests'];
 export type EventSenderOf<N extends InterfaceName> = InterfaceMap[N]['events'];
@@ -75,10 +65,7 @@ export class Resource<N extends InterfaceName = InterfaceName> {
     this.interface = spec;
     this.version = version;
     this.implementation = implementation;
-    const send: Record<string, (...args: unknown[]) => void> = {};
-    for (const event of spec.events) send[event.method] = (...args) => client.sendEvent(this, event, args);
-    // The generated EventSender type and spec.events come from the same XML.
-    this.send = send as unknown as EventSenderOf<N>;
+    this.send = senderTable<EventSenderOf<N>>(spec.events, (event, args) => client.sendEvent(this, event, args));
   }
 
   get destroyed(): boolean {
@@ -368,8 +355,7 @@ export class Client {
   }
 
   private closeFds(fds: readonly number[]): void {
-    const close = this.fdHooks.close;
-    if (close !== undefined) for (const fd of fds) close(fd);
+    closeFds(this.fdHooks, fds);
   }
 
   /** @internal A resource was destroyed: free its id, and tell the client if it chose the id. */
@@ -395,19 +381,9 @@ export class Client {
     let unpassable: string | undefined;
     const wire: WireValue[] = spec.args.map((arg, i) => {
       const value = args[i];
-      if (arg.type === 'object' || arg.type === 'new_id') {
-        if (value === null && arg.type === 'object' && arg.nullable === true) return 0;
-        if (!(value instanceof Resource) || value.client !== this || value.destroyed) {
-          throw new TypeError(`${spec.name}.${arg.name}: expected a live resource of this client`);
-        }
-        if (arg.interface !== undefined && value.interface.name !== arg.interface) {
-          throw new TypeError(`${spec.name}.${arg.name}: expected ${arg.interface}, got ${value.interface.name}`);
-        }
-        return value.id;
-      }
+      if (arg.type === 'object' || arg.type === 'new_id') return marshalObject(spec, arg, value, this.owns, 'resource of this client');
       if (arg.type === 'fd') {
-        if (typeof value !== 'number') throw new TypeError(`${spec.name}.${arg.name}: expected an fd`);
-        const fd = this.fdHooks.send?.(value) ?? value;
+        const fd = marshalFd(spec, arg, value, this.fdHooks);
         // The client cannot take the fd (its table is full, say): that is the
         // client's state, not a compositor bug. libwayland destroys such a
         // client when marshalling fails; so do we, and the event is dropped.
@@ -448,51 +424,31 @@ export class Client {
     if (this.error !== null && !this.isDestroyed) this.endAfterError();
   }
 
+  private readonly owns = (v: unknown): v is Resource => v instanceof Resource && v.client === this;
+
   private dispatchFrame(bytes: Uint8Array): void {
-    const decoded = decodeFrame(bytes);
-    if (!decoded.ok) return this.fatal(WlDisplayError.invalidMethod, `malformed frame: ${decoded.reason}`);
-    const { frame } = decoded;
-    if (frame.channel !== FRAME_CHANNEL_WAYLAND) {
-      return this.fatal(WlDisplayError.invalidMethod, `frame for channel ${frame.channel} reached the Wayland connection`);
-    }
-    // Install the fds first, as recvmsg does with SCM_RIGHTS.
-    const local: number[] = [];
-    for (const fd of frame.fds) {
-      const mine = this.fdHooks.receive?.(fd) ?? fd;
-      if (mine < 0) {
-        this.closeFds(local);
-        return this.fatal(WlDisplayError.invalidMethod, `frame carries fd ${fd}, which the sender does not have open`);
-      }
-      local.push(mine);
-    }
-    const queue: FdQueue = { fds: local, head: 0 };
+    const received = receiveFrame(bytes, this.fdHooks, (fd) => `frame carries fd ${fd}, which the sender does not have open`);
+    if (!received.ok) return this.fatal(WlDisplayError.invalidMethod, received.reason);
+    const { queue } = received;
     this.incomingFds = queue;
     try {
-      this.dispatchMessages(frame.body, queue);
+      const going = (): boolean => this.error === null && !this.isDestroyed;
+      const bad = forEachMessage(received.body, going, (view, offset, header, sizeError) =>
+        this.dispatchMessage(view, offset, header, sizeError, queue),
+      );
+      if (bad !== null) return this.fatal(WlDisplayError.invalidMethod, bad);
+      if (going() && queue.head < queue.fds.length) {
+        this.fatal(WlDisplayError.invalidMethod, `frame carried ${queue.fds.length - queue.head} fds that no message consumed`);
+      }
     } finally {
       // fds before head went to handlers (or were closed when refused).
       this.closeUnclaimedFds();
     }
   }
 
-  private dispatchMessages(body: Uint8Array, queue: FdQueue): void {
-    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    let offset = 0;
-    while (offset < body.length && this.error === null && !this.isDestroyed) {
-      const left = body.length - offset;
-      if (left < HEADER_SIZE) return this.fatal(WlDisplayError.invalidMethod, `short frame: ${left} bytes where a header needs 8`);
-      const header = readHeader(view, offset);
-      const bad = checkHeader(header, left);
-      if (bad !== null) return this.fatal(WlDisplayError.invalidMethod, bad);
-      this.dispatchMessage(view, offset, header.size, header.objectId, header.opcode, queue);
-      offset += header.size;
-    }
-    if (this.error === null && !this.isDestroyed && queue.head < queue.fds.length) {
-      this.fatal(WlDisplayError.invalidMethod, `frame carried ${queue.fds.length - queue.head} fds that no message consumed`);
-    }
-  }
-
-  private dispatchMessage(view: DataView, offset: number, size: number, objectId: number, opcode: number, queue: FdQueue): void {
+  /** wl_client_connection_data's order: object, opcode, version, then the size and arguments. */
+  private dispatchMessage(view: DataView, offset: number, header: MessageHeader, sizeError: string | null, queue: FdQueue): void {
+    const { objectId, opcode, size } = header;
     const resource = this.objects.lookup(objectId);
     if (resource === undefined) return this.fatal(WlDisplayError.invalidObject, `invalid object ${objectId}`);
     const iface = resource.interface;
@@ -502,6 +458,7 @@ export class Client {
     if (spec.since > resource.version) {
       return this.fatal(WlDisplayError.invalidMethod, `invalid method ${opcode} (since ${resource.version} < ${spec.since}), object ${where}`);
     }
+    if (sizeError !== null) return this.fatal(WlDisplayError.invalidMethod, sizeError);
     const decoded = decodeMessage(view, offset, size, spec, queue);
     const refuse = (reason: string): void => {
       this.closeFds(decoded.fds);
@@ -514,18 +471,10 @@ export class Client {
       const value = decoded.args[i];
       if (arg === undefined) continue;
       if (arg.type === 'object') {
-        const id = value as number;
-        if (id === 0) {
-          if (arg.nullable !== true) return refuse(`null object for ${arg.name}, which is not allow-null`);
-          args.push(null);
-          continue;
-        }
-        const target = this.objects.lookup(id);
-        if (target === undefined) return refuse(`unknown object ${id} for ${arg.name}`);
-        if (arg.interface !== undefined && target.interface.name !== arg.interface) {
-          return refuse(`object ${id} for ${arg.name} is a ${target.interface.name}, not a ${arg.interface}`);
-        }
-        args.push(target);
+        const resolved = resolveObject(this.objects, arg, value as number);
+        if (!resolved.ok) return refuse(resolved.reason);
+        if (resolved.target === null && arg.nullable !== true) return refuse(`null object for ${arg.name}, which is not allow-null`);
+        args.push(resolved.target);
       } else if (arg.type === 'new_id') {
         const untyped = arg.interface === undefined ? (value as UntypedNewIdValue) : null;
         const id = untyped !== null ? untyped.id : (value as number);

@@ -8,7 +8,7 @@
  * bytes: they travel beside the message, in order, as SCM_RIGHTS does.
  *
  * A frame (one WebSocket binary message) is:
- *   u32 channel   0 = Wayland messages (1 is the kernel channel)
+ *   u32 channel   Channel.wayland (frame-envelope.ts; Channel.kernel frames are not this layout)
  *   u32 nfds      number of fds the messages consume, at most 28
  *   nfds × i32    the fd numbers, in the order the messages consume them
  *   bytes         zero or more whole messages
@@ -26,10 +26,8 @@ export const HEADER_SIZE = 8;
 export const MAX_MESSAGE_SIZE = 4096;
 /** libwayland's MAX_FDS_OUT: fds per sendmsg, here per frame. */
 export const MAX_FDS_PER_FRAME = 28;
+/** The channel word (frame-envelope.ts's Channel) and nfds. */
 export const FRAME_HEADER_SIZE = 8;
-export const FRAME_CHANNEL_WAYLAND = 0;
-/** Reserved for the kernel channel (see docs/protocol.md, "Kernel channel"). */
-export const FRAME_CHANNEL_KERNEL = 1;
 
 /** A new_id whose interface the XML leaves open (wl_registry.bind). */
 export interface UntypedNewIdValue {
@@ -51,7 +49,9 @@ export interface MessageHeader {
   readonly size: number;
 }
 
-export interface Frame {
+/** A Wayland frame on the wire (not the compositor's composited frame). */
+export interface WireFrame {
+  /** As read: any u32; the connections refuse all but Channel.wayland (frame-envelope.ts). */
   readonly channel: number;
   readonly fds: readonly number[];
   readonly body: Uint8Array;
@@ -63,11 +63,12 @@ export interface FdQueue {
   head: number;
 }
 
-export type DecodeResult =
+/** The arguments of one decoded message, or why they are malformed. */
+export type MessageDecodeResult =
   | { readonly ok: true; readonly args: WireValue[]; readonly fds: number[] }
   | { readonly ok: false; readonly reason: string; readonly fds: number[] };
 
-export type FrameResult = { readonly ok: true; readonly frame: Frame } | { readonly ok: false; readonly reason: string };
+export type WireFrameResult = { readonly ok: true; readonly frame: WireFrame } | { readonly ok: false; readonly reason: string };
 
 const pad4 = (n: number): number => (n + 3) & ~3;
 
@@ -211,12 +212,26 @@ export function readHeader(view: DataView, offset: number): MessageHeader {
   return { objectId: view.getUint32(offset, true), opcode: word1 & 0xffff, size: word1 >>> 16 };
 }
 
-/** Checks a header against the bytes left, before anything else is read. */
-export function checkHeader(header: MessageHeader, available: number): string | null {
-  if (header.size < HEADER_SIZE) return `message size ${header.size} is below the 8-byte header`;
-  if (header.size % 4 !== 0) return `message size ${header.size} is not a multiple of 4`;
+/**
+ * Checks a header's size against what the frame can hold, before the
+ * object is looked up: a message over the limit could never arrive (it
+ * overflows libwayland's connection buffer), and one past the frame's end
+ * cannot be whole (a byte stream would wait for more; a frame holds whole
+ * messages only).
+ */
+export function checkHeaderBounds(header: MessageHeader, available: number): string | null {
   if (header.size > MAX_MESSAGE_SIZE) return `message size ${header.size} is over the ${MAX_MESSAGE_SIZE}-byte limit`;
   if (header.size > available) return `message size ${header.size} runs past the end of the frame (${available} bytes left)`;
+  return null;
+}
+
+/**
+ * Checks the shape of a header's size: at least the header, a multiple of
+ * 4. libwayland finds these while demarshalling, after the object lookup.
+ */
+export function checkHeaderSize(header: MessageHeader): string | null {
+  if (header.size < HEADER_SIZE) return `message size ${header.size} is below the 8-byte header`;
+  if (header.size % 4 !== 0) return `message size ${header.size} is not a multiple of 4`;
   return null;
 }
 
@@ -225,12 +240,12 @@ export function checkHeader(header: MessageHeader, available: number): string | 
  * fds from `queue` for fd arguments; the fds taken are returned either way
  * so the caller can close them when the message is refused.
  */
-export function decodeMessage(view: DataView, offset: number, size: number, spec: MessageSpec, queue: FdQueue): DecodeResult {
+export function decodeMessage(view: DataView, offset: number, size: number, spec: MessageSpec, queue: FdQueue): MessageDecodeResult {
   const end = offset + size;
   const args: WireValue[] = [];
   const fds: number[] = [];
   let at = offset + HEADER_SIZE;
-  const fail = (reason: string): DecodeResult => ({ ok: false, reason: `${spec.name}: ${reason}`, fds });
+  const fail = (reason: string): MessageDecodeResult => ({ ok: false, reason: `${spec.name}: ${reason}`, fds });
   const readString = (arg: ArgSpec): string | null | { error: string } => {
     if (at + 4 > end) return { error: `message too short for ${arg.name}` };
     const length = view.getUint32(at, true);
@@ -302,7 +317,7 @@ export function decodeMessage(view: DataView, offset: number, size: number, spec
   return { ok: true, args, fds };
 }
 
-export function encodeFrame(frame: Frame): Uint8Array {
+export function encodeFrame(frame: WireFrame): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_SIZE + 4 * frame.fds.length + frame.body.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, frame.channel >>> 0, true);
@@ -313,7 +328,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
 }
 
 /** Splits a frame into channel, fds and message bytes (a view, not a copy). */
-export function decodeFrame(bytes: Uint8Array): FrameResult {
+export function decodeFrame(bytes: Uint8Array): WireFrameResult {
   if (bytes.length < FRAME_HEADER_SIZE) return { ok: false, reason: `frame of ${bytes.length} bytes is shorter than its 8-byte header` };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const channel = view.getUint32(0, true);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { copyOut, DisconnectedError, KernelClient } from '../../client/core/kernel-client';
-import { encodeKernelMessage, KernelChannelServer } from '../../shared/protocol/kernel-channel';
+import { encodeKernelMessage } from '../../shared/protocol/kernel-channel-codec';
+import { KernelChannelServer } from '../../server/kernel-channel-dispatch';
 import { POLLIN } from '../../shared/kernel/uapi';
 import { EBADF } from '../../shared/kernel/errno';
 import { TEST_IOC_FILL, TEST_IOC_READY, TEST_IOC_WAIT, testKernel } from '../protocol/kernel-channel-helpers';

@@ -21,4 +21,22 @@ describe('generated protocol code', () => {
     const xml = `<protocol name="p"><interface name="a" version="1"><request name="r" since="2"/></interface></protocol>`;
     expect(() => generateAll([{ file: 'p', xml }])).toThrow(/since 2/);
   });
+
+  it('the scanner accepts deprecated-since and notes it on the message', () => {
+    const xml = `<protocol name="p"><interface name="a" version="4"><event name="e" since="2" deprecated-since="4"/></interface></protocol>`;
+    expect(generateAll([{ file: 'p', xml }]).get('p.ts')).toContain('e (since v2) (deprecated since v4)');
+  });
+
+  it('the scanner refuses a deprecated-since not after since or above the interface version', () => {
+    const early = `<protocol name="p"><interface name="a" version="4"><event name="e" since="2" deprecated-since="2"/></interface></protocol>`;
+    const late = `<protocol name="p"><interface name="a" version="4"><event name="e" deprecated-since="5"/></interface></protocol>`;
+    expect(() => generateAll([{ file: 'p', xml: early }])).toThrow(/deprecated-since 2/);
+    expect(() => generateAll([{ file: 'p', xml: late }])).toThrow(/deprecated-since 5/);
+  });
+
+  it('linux-dmabuf-v1 marks format and modifier deprecated from version 4, as upstream', () => {
+    const xml = readSources().find((s) => s.file === 'linux-dmabuf-v1')?.xml ?? '';
+    expect(xml).toMatch(/<event name="format" deprecated-since="4">/);
+    expect(xml).toMatch(/<event name="modifier" since="3" deprecated-since="4">/);
+  });
 });

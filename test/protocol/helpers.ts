@@ -17,7 +17,8 @@ import {
   type WpLinuxDrmSyncobjManagerV1Requests,
 } from '../../shared/protocol/generated/index';
 import { Display, type Client } from '../../shared/protocol/server';
-import { encodeFrame, FRAME_CHANNEL_WAYLAND } from '../../shared/protocol/wire';
+import { encodeFrame } from '../../shared/protocol/wire';
+import { Channel } from '../../shared/protocol/frame-envelope';
 
 export interface Calls {
   log: string[];
@@ -143,7 +144,7 @@ export async function listGlobals(rig: Rig, peer: Peer): Promise<{ registry: Pro
 /** Sends raw message bytes (and fds) on a client's socket, bypassing the encoder. */
 export function sendRaw(peer: Peer, words: readonly number[] | Uint8Array, fds: number[] = []): void {
   const body = words instanceof Uint8Array ? words : le32(words);
-  peer.socket.send(encodeFrame({ channel: FRAME_CHANNEL_WAYLAND, fds, body }));
+  peer.socket.send(encodeFrame({ channel: Channel.wayland, fds, body }));
 }
 
 export function le32(words: readonly number[]): Uint8Array {

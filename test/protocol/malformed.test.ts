@@ -75,6 +75,13 @@ const cases: Case[] = [
   { name: 'a size past the end of the frame', send: (p, i) => sendRaw(p, [i.surface, (16 << 16) | 6]), code: INVALID_METHOD, message: /runs past the end/ },
   { name: 'a message over 4096 bytes', send: (p, i) => sendRaw(p, [i.surface, ((4100 << 16) | 6) >>> 0]), code: INVALID_METHOD, message: /4096-byte limit/ },
   { name: 'an unknown object', send: (p) => sendRaw(p, msg(99, 0)), code: INVALID_OBJECT, message: /^invalid object 99$/ },
+  // libwayland looks the object up, then the opcode and version, before it demarshals (and so checks the size's shape).
+  { name: 'an unknown object whose size is below the header (the object is looked up first)', send: (p) => sendRaw(p, [99, (4 << 16) | 0]), code: INVALID_OBJECT, message: /^invalid object 99$/ },
+  { name: 'an unknown object whose size is not a multiple of 4 (the object is looked up first)', send: (p) => sendRaw(p, [99, (10 << 16) | 0, 0]), code: INVALID_OBJECT, message: /^invalid object 99$/ },
+  { name: 'an unknown opcode whose size is not a multiple of 4 (the opcode is checked first)', send: (p, i) => sendRaw(p, [i.surface, (10 << 16) | 42, 0]), code: INVALID_METHOD, message: /invalid method 42, object wl_surface#\d+/ },
+  // The frame model: a message must be whole in its frame and fit libwayland's buffer, whatever its object.
+  { name: 'an unknown object whose size runs past the end of the frame', send: (p) => sendRaw(p, [99, (16 << 16) | 0]), code: INVALID_METHOD, message: /runs past the end/ },
+  { name: 'an unknown object whose message is over 4096 bytes', send: (p) => sendRaw(p, [99, ((4100 << 16) | 0) >>> 0]), code: INVALID_METHOD, message: /4096-byte limit/ },
   { name: 'an unknown opcode', send: (p, i) => sendRaw(p, msg(i.surface, 42)), code: INVALID_METHOD, message: /invalid method 42, object wl_surface#\d+/ },
   {
     name: 'a request newer than the object version',

@@ -10,7 +10,7 @@ import { wlOutputInterface } from '../../shared/protocol/generated/wayland';
 import { Kernel } from '../../shared/kernel/kernel';
 import { ManualClock } from '../../shared/kernel/clock';
 import { hostClock } from '../../server/host-clock';
-import { buildApp, DEFAULT_MAX_FRAME_BYTES } from '../../server/app';
+import { buildApp, DEFAULT_MAX_RECEIVED_FRAME_BYTES } from '../../server/app';
 import { connectClient, openRaw, startServer, until, type Running } from './helpers';
 
 let running: Running | undefined;
@@ -156,7 +156,7 @@ describe('connections', () => {
     const r = await start();
     const bystander = await client(r);
     const raw = await openRaw(r.wsUrl);
-    raw.ws.send(new Uint8Array(DEFAULT_MAX_FRAME_BYTES + 1));
+    raw.ws.send(new Uint8Array(DEFAULT_MAX_RECEIVED_FRAME_BYTES + 1));
     expect((await raw.closed).code).toBe(1009);
     await bystander.roundtrip();
     expect(bystander.isConnected).toBe(true);

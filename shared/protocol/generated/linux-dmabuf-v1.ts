@@ -39,9 +39,9 @@ export interface ZwpLinuxDmabufV1Requests {
 
 /** Server: resource.send.<event>(...) for zwp_linux_dmabuf_v1. */
 export interface ZwpLinuxDmabufV1EventSender {
-  /** format: a supported format (before version 4) */
+  /** format (deprecated since v4): a supported format (before version 4) */
   format(format: number /* DRM_FORMAT code */): void;
-  /** modifier (since v3): a supported format and modifier (before version 4) */
+  /** modifier (since v3) (deprecated since v4): a supported format and modifier (before version 4) */
   modifier(format: number /* DRM_FORMAT code */, modifierHi: number /* high 32 bits of the modifier */, modifierLo: number /* low 32 bits of the modifier */): void;
 }
 
@@ -59,9 +59,9 @@ export interface ZwpLinuxDmabufV1RequestSender {
 
 /** Client: proxy.setListener({...}) for zwp_linux_dmabuf_v1. */
 export interface ZwpLinuxDmabufV1Listener {
-  /** format: a supported format (before version 4) */
+  /** format (deprecated since v4): a supported format (before version 4) */
   format(format: number /* DRM_FORMAT code */): void;
-  /** modifier (since v3): a supported format and modifier (before version 4) */
+  /** modifier (since v3) (deprecated since v4): a supported format and modifier (before version 4) */
   modifier(format: number /* DRM_FORMAT code */, modifierHi: number /* high 32 bits of the modifier */, modifierLo: number /* low 32 bits of the modifier */): void;
 }
 
