@@ -4,7 +4,7 @@
  * Starts the server and headless clients of each kind, prints a live
  * progress line per second, then a summary table.
  */
-import { runDemo, type ClientRow, type DemoOptions } from '../server/demo/run-demo';
+import { runDemo, type ClientRow, type DemoOptions } from './run-demo';
 import { parseClientSpec } from '../client/headless/headless-client';
 import { POLICIES, type Policy } from '../server/config';
 

@@ -7,7 +7,7 @@
  *   GET /          the built browser app from dist/, or a page saying how
  *                  to build it
  *
- * and, when the compositor offers observability (compositor-hook.ts):
+ * and, when the compositor offers observability (compositor/host.ts):
  *
  *   GET /metrics     Prometheus text format
  *   GET /trace.json  Chrome trace-event JSON (Perfetto, chrome://tracing)
@@ -27,10 +27,9 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import fastifyWebsocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
 import type { WebSocket, RawData } from 'ws';
-import { Kernel } from '../shared/kernel/kernel';
+import type { Kernel } from '../shared/kernel/kernel';
 import { ClientSession, CloseCode, type FrameSink } from './client-session';
-import { createMinimalCompositor } from './minimal-compositor';
-import type { Compositor, ControlSettings } from './compositor-hook';
+import type { ControlSettings, HostedCompositor } from './compositor/host';
 
 /** Frames larger than this end the client (ws closes with 1009, Message Too Big). */
 export const DEFAULT_MAX_FRAME_BYTES = 1 << 20;
@@ -39,10 +38,10 @@ export const MAX_BUFFERED_BYTES = 16 << 20;
 export const WS_PATH = '/ws';
 
 export interface AppOptions {
-  /** The machine. Default: a new Kernel on the host clock. */
+  /** The machine. Default: the compositor's. */
   kernel?: Kernel;
-  /** The compositor; its process must live in `kernel`. Default: the minimal one. */
-  compositor?: Compositor;
+  /** The compositor; its process must live in `kernel`. */
+  compositor: HostedCompositor;
   /** Origins allowed besides the server's own (`http://host:port` it listens on). */
   origins?: readonly string[];
   /** WebSocket frame cap in bytes. Default 1 MiB. */
@@ -57,7 +56,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The kernel every client process lives in. */
     kernel: Kernel;
-    compositor: Compositor;
+    compositor: HostedCompositor;
     /** Live client sessions. */
     sessions: ReadonlySet<ClientSession>;
   }
@@ -137,10 +136,9 @@ function wsSink(socket: WebSocket): FrameSink {
   };
 }
 
-export function buildApp(options: AppOptions = {}): FastifyInstance {
-  const kernel = options.kernel ?? options.compositor?.process.kernel ?? new Kernel();
-  const compositor =
-    options.compositor ?? createMinimalCompositor(kernel, { onInternalError: (err) => app.log.error({ err }, 'compositor request handler failed') });
+export function buildApp(options: AppOptions): FastifyInstance {
+  const compositor = options.compositor;
+  const kernel = options.kernel ?? compositor.process.kernel;
   if (compositor.process.kernel !== kernel) throw new Error('the compositor process must live in the app kernel');
   const extraOrigins = new Set(options.origins ?? []);
   const distDir = options.distDir ?? fileURLToPath(new URL('../dist', import.meta.url));

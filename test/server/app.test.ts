@@ -11,6 +11,9 @@ import { Kernel } from '../../shared/kernel/kernel';
 import { ManualClock } from '../../shared/kernel/clock';
 import { buildApp, DEFAULT_MAX_FRAME_BYTES } from '../../server/app';
 import { connectClient, openRaw, startServer, until, type Running } from './helpers';
+import { createMinimalCompositor } from './minimal-compositor';
+
+const minimal = () => createMinimalCompositor(new Kernel());
 
 let running: Running | undefined;
 const clients: HandoffClient[] = [];
@@ -44,7 +47,7 @@ describe('http', () => {
   });
 
   it('/ points at the demo and the trace when dist/ has no app', async () => {
-    const app = buildApp({ distDir: join(tmpdir(), 'handoff-no-such-dist') });
+    const app = buildApp({ compositor: minimal(), distDir: join(tmpdir(), 'handoff-no-such-dist') });
     const res = await app.inject({ url: '/' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/html/);
@@ -56,14 +59,14 @@ describe('http', () => {
   it('/ serves the built app from dist/', async () => {
     const dist = mkdtempSync(join(tmpdir(), 'handoff-dist-'));
     writeFileSync(join(dist, 'index.html'), '<!doctype html><title>built</title>');
-    const app = buildApp({ distDir: dist });
+    const app = buildApp({ compositor: minimal(), distDir: dist });
     const res = await app.inject({ url: '/' });
     expect(res.body).toContain('<title>built</title>');
     await app.close();
   });
 
   it('refuses a compositor from another kernel', () => {
-    const other = buildApp();
+    const other = buildApp({ compositor: minimal() });
     expect(() => buildApp({ kernel: new Kernel({ clock: new ManualClock() }), compositor: other.compositor })).toThrow(/kernel/);
     void other.close();
   });
@@ -92,7 +95,7 @@ describe('WebSocket origin', () => {
   });
 
   it('on every interface, allows the address the browser used but not a rebound host name', async () => {
-    const app = buildApp();
+    const app = buildApp({ compositor: minimal() });
     await app.listen({ host: '0.0.0.0', port: 0 });
     try {
       const port = (app.server.address() as AddressInfo).port;

@@ -5,7 +5,7 @@
  * surface is mapped (placed and composited) from its first commit with a
  * role.
  */
-import type { Compositor } from '../compositor';
+import type { CompositorContext } from '../context';
 import type { Resource } from '../../../shared/protocol/server';
 import {
   XdgSurfaceError,
@@ -29,7 +29,7 @@ const positioner: XdgPositionerRequests = {
   setParentConfigure() {},
 };
 
-export function registerXdgShell(c: Compositor): void {
+export function registerXdgShell(c: CompositorContext): void {
   c.display.createGlobal(xdgWmBaseInterface, 5, (newId) => {
     newId.create({
       destroy: destroyResource,
@@ -57,8 +57,9 @@ export function registerXdgShell(c: Compositor): void {
             }
             surface.role = { kind: 'xdg_toplevel', title: '', appId: '' };
             const toplevel = tid.create(toplevelImpl(surface.role));
-            // Initial commit → initial configure; the window maps then.
-            surface.onCommitHooks.push(() => {
+            // Initial commit → initial configure; the window maps then (a one-shot commit hook).
+            const removeHook = surface.addCommitHook(() => {
+              removeHook();
               if (toplevel.destroyed || xs.destroyed) return;
               toplevel.send.configure(0, 0, new Uint8Array(0));
               xs.send.configure(c.display.nextSerial());
