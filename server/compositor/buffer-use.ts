@@ -21,6 +21,7 @@
  *   READ fence right after each composition (repaint.ts), so the client's
  *   next implicitly synced write waits for it; wl_buffer.release now.
  */
+import type { Resource } from '../../shared/protocol/server';
 import type { BufferState } from '../../shared/trace/events';
 import type { CompositorContext } from './context';
 import type { DmabufBuffer } from './buffer';
@@ -171,10 +172,29 @@ export function discardUpdate(c: CompositorContext, surface: Surface, state: Com
   if (use === 'end' && state.use) endUse(c, surface, state.use);
 }
 
-/** Surface destroyed or client gone: every queued update is discarded, the current use ends. */
+/**
+ * Surface destroyed or client gone: every queued update is discarded, the
+ * current use ends, and frame callbacks that will never fire (queued or
+ * held) are destroyed, handing their ids back (wl_display.delete_id).
+ */
 export function dropSurfaceUpdates(c: CompositorContext, surface: Surface): void {
-  for (const update of surface.queue.clear()) discardUpdate(c, surface, update.state, 'end');
+  for (const update of surface.queue.clear()) {
+    discardUpdate(c, surface, update.state, 'end');
+    destroyCallbacks(update.state.frameCallbacks);
+  }
+  destroyCallbacks(surface.heldCallbacks);
   replaceCurrent(c, surface, null);
+}
+
+/** wl_callback.done for each (a destructor event: the ids come back), held callbacks of the surface first. */
+export function fireCallbacks(surface: Surface, state: CommitState, ms: number): void {
+  for (const cb of surface.heldCallbacks.splice(0)) if (!cb.destroyed) cb.send.done(ms);
+  for (const cb of state.frameCallbacks) if (!cb.destroyed) cb.send.done(ms);
+}
+
+/** Frame callbacks that will never fire: destroyed, so their ids come back without a done. */
+export function destroyCallbacks(callbacks: Resource<'wl_callback'>[]): void {
+  for (const cb of callbacks.splice(0)) cb.destroy();
 }
 
 /** The update reached the screen at `info` (commit `commitSeq`, committed at `committedAt`). */

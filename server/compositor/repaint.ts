@@ -27,7 +27,17 @@ import type { Output, OutputHooks } from './output';
 import type { Surface } from './surface';
 import type { OutputFrame } from './types';
 import type { CommitState } from './surface-state';
-import { closeAcquire, discardUpdate, frameUnref, presentUpdate, replaceCurrent, sampleUse, useLatched } from './buffer-use';
+import {
+  closeAcquire,
+  destroyCallbacks,
+  discardUpdate,
+  fireCallbacks,
+  frameUnref,
+  presentUpdate,
+  replaceCurrent,
+  sampleUse,
+  useLatched,
+} from './buffer-use';
 import { importSyncFile, mergeFences, mustSucceed, whenReadable } from './sync-ops';
 
 /** An update taken at a latch deadline. */
@@ -105,6 +115,8 @@ export class Repaint implements OutputHooks {
         for (const u of surface.queue.takeReady({ barrierActive: false, presentAt: now }, () => false)) {
           if (u.state.buffer !== undefined) replaceCurrent(c, surface, u.state.use);
           discardUpdate(c, surface, u.state, 'kept');
+          // Not shown: its callbacks wait until the surface is (or is destroyed).
+          surface.heldCallbacks.push(...u.state.frameCallbacks);
         }
         replaceCurrent(c, surface, null);
       }
@@ -216,12 +228,16 @@ export class Repaint implements OutputHooks {
   private finishFrame(frame: RepaintFrame, output: Output | null, at: bigint, seq = 0n): void {
     const c = this.c;
     const ms = Number((at / 1_000_000n) & 0xffff_ffffn);
+    // A superseded update's callbacks fire with the update that replaced it
+    // (wlroots, Weston and Mutter merge them into the next state); those of
+    // a surface destroyed meanwhile are destroyed, handing their ids back.
     const done = (u: LatchedUpdate): void => {
-      for (const cb of u.state.frameCallbacks) if (!cb.destroyed) cb.send.done(ms);
+      if (u.surface.destroyed) destroyCallbacks(u.state.frameCallbacks);
+      else fireCallbacks(u.surface, u.state, ms);
     };
     for (const u of frame.superseded) {
       discardUpdate(c, u.surface, u.state, 'kept');
-      if (!u.surface.destroyed) done(u);
+      done(u);
     }
     for (const u of frame.updates) {
       const s = u.surface;
@@ -229,7 +245,7 @@ export class Repaint implements OutputHooks {
       if (!output || s.destroyed) {
         discardUpdate(c, s, u.state, 'kept');
         // Not shown, but the client may draw again: its frame callbacks still fire.
-        if (!s.destroyed) done(u);
+        done(u);
         continue;
       }
       presentUpdate(c, s, u.state, u.commitSeq, u.committedAt, { at, seq, periodNs: output.periodNs });

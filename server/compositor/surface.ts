@@ -55,6 +55,13 @@ export class Surface implements WlSurfaceRequests {
   readonly queue = new ContentUpdateQueue<CommitState>();
   /** The latched buffer use shown by this surface, if any. */
   current: BufferUse | null = null;
+  /**
+   * Frame callbacks of updates applied while the surface was not shown (no
+   * mapped role): they fire with its next presented update, as the
+   * callbacks of Weston's and wlroots' current state wait for the next
+   * repaint that shows the surface.
+   */
+  readonly heldCallbacks: Resource<'wl_callback'>[] = [];
   role: SurfaceRole = { kind: 'none' };
   destroyed = false;
   private readonly preCommitHooks: PreCommitHook[] = [];
@@ -163,6 +170,10 @@ export class Surface implements WlSurfaceRequests {
     // discarded). The pending state stays: extension objects destroyed
     // after the surface still drop what they set in it.
     p.states.each((slot, state) => slot.discarded?.(state));
+    // Callbacks that will never fire are destroyed, which hands their ids
+    // back (wl_display.delete_id), as wlroots, Weston and Mutter do when a
+    // surface state is finished unapplied.
+    for (const cb of p.frameCallbacks.splice(0)) cb.destroy();
     this.host.surfaceDestroyed(this);
   }
 }
