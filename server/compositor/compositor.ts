@@ -155,11 +155,9 @@ export class Compositor implements HostedCompositor, CompositorContext {
     return (m) => this.traceMessage(clientId, m);
   }
 
+  /** A client connected (host.ts): its key is the host's connection id, its name the process name. */
   clientConnected(cc: HostedClient): HostedClientHooks {
-    const key = cc.id;
-    const client = cc.wayland;
-    const proc = cc.process;
-    const name = cc.comm;
+    const { id: key, wayland: client, process: proc, comm: name } = cc;
     const info: ClientInfo = { key, name, proc, client, surfaces: new Set() };
     this.clients.set(client, info);
     this.emit({ type: 'client.connect', t: this.now(), client: key, pid: proc.pid, name });
