@@ -4,7 +4,7 @@
  * Starts the server and headless clients of each kind, prints a live
  * progress line per second, then a summary table.
  */
-import { runDemo, type ClientRow, type DemoOptions } from '../server/demo/run-demo';
+import { runDemo, type ClientRow, type DemoOptions } from './run-demo';
 import { parseClientSpec } from '../client/node/headless-client';
 import { DEFAULT_CONTROL_SETTINGS, LATCH_POLICIES, parseLatchPolicy, parseNumericSetting, type NumericSetting } from '../shared/control';
 

@@ -20,7 +20,7 @@ import type { WebSocket, RawData } from 'ws';
 import type { Kernel } from '../shared/kernel/kernel';
 import { DEFAULT_CONTROL_SETTINGS, type ControlUpdate } from '../shared/control';
 import { ClientSession, CloseCode, type FrameSink } from './client-session';
-import type { Compositor, Observability } from './compositor-hook';
+import type { HostedCompositor, Observability } from './compositor/host';
 
 /** A client that lets this much output pile up unread is dropped. */
 export const MAX_BUFFERED_BYTES = 16 << 20;
@@ -29,7 +29,7 @@ export const WS_PATH = '/ws';
 /** What the route plugins share. */
 export interface RouteContext {
   readonly kernel: Kernel;
-  readonly compositor: Compositor;
+  readonly compositor: HostedCompositor;
   readonly sessions: Set<ClientSession>;
   /** Browsers send Origin; a foreign page must not reach a socket or change settings. */
   originAllowed(request: FastifyRequest): boolean;

@@ -7,7 +7,7 @@
  *   GET /          the built browser app from dist/, or a page saying how
  *                  to build it
  *
- * and, when the compositor offers observability (compositor-hook.ts):
+ * and, when the compositor offers observability (compositor/host.ts):
  *
  *   GET /metrics     Prometheus text format
  *   GET /trace.json  Chrome trace-event JSON (Perfetto, chrome://tracing)
@@ -24,11 +24,9 @@ import { fileURLToPath } from 'node:url';
 import { isIP, type AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import fastifyWebsocket from '@fastify/websocket';
-import { Kernel } from '../shared/kernel/kernel';
-import { hostClock } from './host-clock';
+import type { Kernel } from '../shared/kernel/kernel';
 import { CloseCode, type ClientSession } from './client-session';
-import { createMinimalCompositor } from './minimal-compositor';
-import type { Compositor } from './compositor-hook';
+import type { HostedCompositor } from './compositor/host';
 import {
   controlRoutes,
   displayTokenRoute,
@@ -45,10 +43,10 @@ export { WS_PATH } from './app-routes';
 export const DEFAULT_MAX_RECEIVED_FRAME_BYTES = 1 << 20;
 
 export interface AppOptions {
-  /** The machine. Default: a new Kernel on the host clock. */
+  /** The machine. Default: the compositor's. */
   kernel?: Kernel;
-  /** The compositor; its process must live in `kernel`. Default: the minimal one. */
-  compositor?: Compositor;
+  /** The compositor; its process must live in `kernel`. */
+  compositor: HostedCompositor;
   /** Origins allowed besides the server's own (`http://host:port` it listens on). */
   origins?: readonly string[];
   /** WebSocket frame cap in bytes. Default 1 MiB. */
@@ -63,7 +61,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The kernel every client process lives in. */
     kernel: Kernel;
-    compositor: Compositor;
+    compositor: HostedCompositor;
     /** Live client sessions. */
     sessions: ReadonlySet<ClientSession>;
   }
@@ -91,10 +89,9 @@ function ownOrigins(app: FastifyInstance, hostHeader: string | undefined): strin
   return out;
 }
 
-export function buildApp(options: AppOptions = {}): FastifyInstance {
-  const kernel = options.kernel ?? options.compositor?.process.kernel ?? new Kernel({ clock: hostClock() });
-  const compositor =
-    options.compositor ?? createMinimalCompositor(kernel, { onInternalError: (err) => app.log.error({ err }, 'compositor request handler failed') });
+export function buildApp(options: AppOptions): FastifyInstance {
+  const compositor = options.compositor;
+  const kernel = options.kernel ?? compositor.process.kernel;
   if (compositor.process.kernel !== kernel) throw new Error('the compositor process must live in the app kernel');
   const extraOrigins = new Set(options.origins ?? []);
   const sessions = new Set<ClientSession>();

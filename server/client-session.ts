@@ -25,7 +25,7 @@ import { Channel, unwrapFrame, wrapFrame } from '../shared/protocol/frame-envelo
 import type { KernelValue } from '../shared/protocol/kernel-channel';
 import { WlDisplayError } from '../shared/protocol/generated/wayland';
 import type { Client } from '../shared/protocol/server';
-import type { Compositor, CompositorClient, CompositorClientHooks } from './compositor-hook';
+import type { HostedClient, HostedClientHooks, HostedCompositor } from './compositor/host';
 import { scmRightsHooks } from './fd-passing';
 import { KernelChannelServer } from './kernel-channel-dispatch';
 
@@ -57,7 +57,7 @@ export interface SessionLog {
 export interface SessionOptions {
   id: number;
   kernel: Kernel;
-  compositor: Compositor;
+  compositor: HostedCompositor;
   comm: string;
   sink: FrameSink;
   log?: SessionLog;
@@ -65,16 +65,16 @@ export interface SessionOptions {
 
 type SessionState = 'open' | 'closing' | 'closed';
 
-export class ClientSession implements CompositorClient {
+export class ClientSession implements HostedClient {
   readonly id: number;
   readonly comm: string;
   readonly process: Process;
   readonly wayland: Client;
-  private readonly compositor: Compositor;
+  private readonly compositor: HostedCompositor;
   private readonly sink: FrameSink;
   private readonly log: SessionLog | undefined;
   private readonly kernelChannel: KernelChannelServer;
-  private readonly hooks: CompositorClientHooks;
+  private readonly hooks: HostedClientHooks;
   private state: SessionState = 'open';
 
   constructor(options: SessionOptions) {
@@ -143,7 +143,7 @@ export class ClientSession implements CompositorClient {
     this.wayland.postError(1, 'wl_display', WlDisplayError.invalidMethod, message);
   }
 
-  /** kernelEvent of CompositorClient. */
+  /** kernelEvent of HostedClient. */
   kernelEvent(name: string, data: KernelValue): void {
     if (this.state === 'open') this.kernelChannel.event(name, data);
   }

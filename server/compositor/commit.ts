@@ -14,6 +14,8 @@
  *
  * A sync-file commit without an acquire fence is locked as implicit.
  * A lock clears from a fence callback (Process.watch), never by polling.
+ * The sync path itself is chosen by the protocols' slots at commit: this
+ * module names no protocol.
  */
 import { DMA_BUF_SYNC_READ } from '../../shared/kernel/uapi';
 import { EINVAL, errnoName } from '../../shared/kernel/errno';
@@ -23,13 +25,12 @@ import {
   DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE,
 } from '../../shared/kernel/uapi';
 import type { ContentUpdate } from './content-update-queue';
-import type { Compositor } from './compositor';
+import type { CompositorContext } from './context';
 import type { Surface } from './surface';
-import type { BufferUse, CommitState, CommitSync, TimelinePoint } from './types';
+import type { CommitDraft, CommitState } from './surface-state';
+import type { BufferUse, TimelinePoint } from './types';
 import { exportSyncFile, syncobjExportPoint, whenReadable } from './sync-ops';
-import { validateSyncobjCommit } from './protocols/linux-drm-syncobj-v1';
-import { validateSurfaceSyncCommit } from './protocols/linux-explicit-synchronization-unstable-v1';
-import { endUse, timelineUnref } from './release';
+import { createUse, useCommitted, useUnlocked } from './buffer-use';
 
 /** How long one WAIT_AVAILABLE ioctl waits before the compositor asks again. */
 const MATERIALIZE_WAIT_NS = 10_000_000_000n;
@@ -42,10 +43,9 @@ const MATERIALIZE_WAIT_NS = 10_000_000_000n;
  */
 export const MAX_QUEUED_UPDATES = 256;
 
-export function commitSurface(c: Compositor, surface: Surface): void {
-  // Extension checks first, in a fixed order; a violation ends the client.
-  if (!validateSyncobjCommit(surface)) return;
-  if (!validateSurfaceSyncCommit(surface)) return;
+export function commitSurface(c: CompositorContext, surface: Surface): void {
+  // The extensions' checks first (pre-commit hooks); a violation ends the client.
+  if (!surface.checkCommit()) return;
   if (surface.queue.length >= MAX_QUEUED_UPDATES) {
     surface.resource.client.postError(
       1,
@@ -56,64 +56,43 @@ export function commitSurface(c: Compositor, surface: Surface): void {
     return;
   }
   const p = surface.takePending();
-  for (const hook of surface.onCommitHooks.splice(0)) hook(surface);
+  surface.runCommitHooks();
 
   const now = c.now();
   const buffer = p.buffer;
-  let use: BufferUse | null = null;
-  if (buffer) {
-    let sync: CommitSync = { kind: 'implicit' };
-    if (surface.syncobjSurface && p.acquirePoint && p.releasePoint) {
-      sync = { kind: 'syncobj', acquire: p.acquirePoint, release: p.releasePoint };
-      // A surface with both extensions: drm-syncobj wins; the other's fence and release are answered at once.
-      if (p.acquireFenceFd >= 0) c.proc.close(p.acquireFenceFd);
-      if (p.bufferRelease && !p.bufferRelease.destroyed) p.bufferRelease.send.immediateRelease();
-    } else if (surface.syncSurface || p.bufferRelease) {
-      // A release object outlives a destroyed synchronization object (XML: "not affected").
-      sync = { kind: 'sync-file', acquireFd: p.acquireFenceFd, release: p.bufferRelease };
-    }
-    use = { buffer, sync, frames: [], ended: false };
-    buffer.acquireUse();
-  } else {
-    // Points or fences set without a buffer were rejected above; nothing to hold.
-    dropPendingSync(c, p.acquirePoint, p.releasePoint, p.acquireFenceFd);
-  }
+  // Each protocol moves what the core needs into the update: the buffer's
+  // sync path, fifo and timing constraints (surface-state.ts).
+  const draft: CommitDraft = { hasBuffer: !!buffer, sync: { kind: 'implicit' }, fifoBarrier: false, fifoWait: false, targetNs: null };
+  p.states.each((slot, state) => slot.commit?.(state, draft, c));
+  const use = buffer ? createUse(buffer, draft.sync) : null;
   const state: CommitState = {
     buffer,
     use,
     frameCallbacks: p.frameCallbacks,
-    feedbacks: p.feedbacks,
-    fifoBarrier: p.fifoBarrier,
+    states: p.states,
+    fifoBarrier: draft.fifoBarrier,
     // The state owns the acquire sync_file from here on (closed by closeAcquire).
     acquireFd: use?.sync.kind === 'sync-file' ? use.sync.acquireFd : -1,
   };
-  const update = surface.queue.push(state, now, p.fifoWait, p.targetNs);
+  const update = surface.queue.push(state, now, draft.fifoWait, draft.targetNs);
   surface.stats.committed++;
   if (use) {
     addLocks(c, surface, update, use);
-    c.bufferState(use.buffer, surface, update.locks > 0 ? 'waiting-on-fence' : 'queued');
+    useCommitted(c, surface, use, update.locks > 0);
   }
 }
 
-function dropPendingSync(c: Compositor, acquire: TimelinePoint | null, release: TimelinePoint | null, fd: number): void {
-  if (acquire) timelineUnref(c, acquire.timeline);
-  if (release) timelineUnref(c, release.timeline);
-  if (fd >= 0) c.proc.close(fd);
-}
-
-function lockOnFd(c: Compositor, surface: Surface, update: ContentUpdate<CommitState>, fd: number): void {
+function lockOnFd(c: CompositorContext, surface: Surface, update: ContentUpdate<CommitState>, fd: number): void {
   let cancel = (): void => {};
   const cancelOnce = (): void => cancel();
   surface.queue.lock(update, cancelOnce);
   cancel = whenReadable(c.proc, fd, () => {
     cancel = () => {};
-    if (surface.queue.unlock(update, c.now()) && update.state.use && !surface.destroyed) {
-      c.bufferState(update.state.use.buffer, surface, 'queued');
-    }
+    if (surface.queue.unlock(update, c.now()) && update.state.use && !surface.destroyed) useUnlocked(c, surface, update.state.use);
   });
 }
 
-function addLocks(c: Compositor, surface: Surface, update: ContentUpdate<CommitState>, use: BufferUse): void {
+function addLocks(c: CompositorContext, surface: Surface, update: ContentUpdate<CommitState>, use: BufferUse): void {
   const policy = c.policy;
   const sync = use.sync;
   switch (sync.kind) {
@@ -149,7 +128,7 @@ function addLocks(c: Compositor, surface: Surface, update: ContentUpdate<CommitS
 }
 
 /** Mutter: a snapshot of the writers now, so later client work cannot extend the wait. */
-function lockOnSnapshot(c: Compositor, surface: Surface, update: ContentUpdate<CommitState>, use: BufferUse): void {
+function lockOnSnapshot(c: CompositorContext, surface: Surface, update: ContentUpdate<CommitState>, use: BufferUse): void {
   const fd = exportSyncFile(c.proc, use.buffer.attrs.fd, DMA_BUF_SYNC_READ);
   if (fd < 0) return cannotWait(surface, 'snapshot the buffer fences (EXPORT_SYNC_FILE)', fd);
   lockOnFd(c, surface, update, fd);
@@ -165,7 +144,7 @@ function cannotWait(surface: Surface, what: string, errno: number): void {
   surface.resource.client.postError(1, 'wl_display', WlDisplayError.implementation, `compositor could not ${what}: ${errnoName(errno)}`);
 }
 
-function waitMaterialized(c: Compositor, surface: Surface, update: ContentUpdate<CommitState>, acquire: TimelinePoint): void {
+function waitMaterialized(c: CompositorContext, surface: Surface, update: ContentUpdate<CommitState>, acquire: TimelinePoint): void {
   let cancelled = false;
   surface.queue.lock(update, () => {
     cancelled = true;
@@ -192,35 +171,7 @@ function waitMaterialized(c: Compositor, surface: Surface, update: ContentUpdate
     if (fd < 0) return cannotWait(surface, 'export the acquire point', fd);
     update.state.acquireFd = fd;
     if (c.policy === 'cpu-wait') lockOnFd(c, surface, update, fd);
-    if (surface.queue.unlock(update, c.now()) && update.state.use) c.bufferState(update.state.use.buffer, surface, 'queued');
+    if (surface.queue.unlock(update, c.now()) && update.state.use) useUnlocked(c, surface, update.state.use);
   };
   attempt();
-}
-
-/** Surface destroyed or client gone: every queued update is discarded, the current use ends. */
-export function dropSurfaceUpdates(c: Compositor, surface: Surface): void {
-  for (const update of surface.queue.clear()) {
-    discardUpdate(c, surface, update.state);
-  }
-  if (surface.current) {
-    const use = surface.current;
-    surface.current = null;
-    endUse(c, surface, use);
-  }
-}
-
-/** An update that will never be shown: feedback discarded, buffer use ended. */
-export function discardUpdate(c: Compositor, surface: Surface, state: CommitState): void {
-  surface.stats.discarded++;
-  c.emit({ type: 'surface.presentation', t: c.now(), client: surface.clientKey, surface: surface.resource.id, result: 'discarded' });
-  for (const fb of state.feedbacks) if (!fb.destroyed) fb.send.discarded();
-  closeAcquire(c, state);
-  if (state.use) endUse(c, surface, state.use);
-}
-
-export function closeAcquire(c: Compositor, state: CommitState): void {
-  if (state.acquireFd >= 0) {
-    c.proc.close(state.acquireFd);
-    state.acquireFd = -1;
-  }
 }

@@ -2,13 +2,17 @@
  * The compositor: policy over the protocol runtime and the kernel model.
  *
  * It is one process ("compositor") in the kernel, with its own DRM fd and
- * GPU ring. Each client connection is a Wayland client of `display` whose
- * fds cross into the compositor's fd table as with SCM_RIGHTS. A commit
- * becomes a content update whose locks depend on the sync path and the
- * latch policy (commit.ts); at each latch deadline the output's repaint
- * latches ready updates and submits a composition job (repaint.ts); the
- * flip presents them and buffer uses end through their release paths
- * (release.ts). Everything observable goes to the trace ring and metrics.
+ * GPU ring. The host (server/client-session.ts) connects each client as a
+ * Wayland client of `display` through the host interface (host.ts), fds
+ * crossing into the compositor's fd table as with SCM_RIGHTS. The class
+ * is the CompositorContext (context.ts) the other modules and the
+ * protocol files see, and the one module that registers the protocols. A
+ * commit becomes a content update whose locks depend on the sync path and
+ * the latch policy (commit.ts); at each latch deadline the output's
+ * repaint latches ready updates and submits a composition job
+ * (repaint.ts); the flip presents them and buffer uses end through their
+ * release paths (buffer-use.ts). Everything observable goes to the trace
+ * ring and metrics.
  */
 import type { Kernel } from '../../shared/kernel/kernel';
 import type { Process } from '../../shared/kernel/process';
@@ -16,7 +20,7 @@ import type { KernelEvent } from '../../shared/kernel/events';
 import { SyncValidator } from '../../shared/kernel/sync-validator';
 import { DRM_IOCTL_VGPU_RING_NEW } from '../../shared/kernel/vgpu-drm';
 import { Display, type Client } from '../../shared/protocol/server';
-import type { FrameSocket, TraceMessage } from '../../shared/protocol/connection';
+import type { TraceMessage } from '../../shared/protocol/connection';
 import type { WireValue } from '../../shared/protocol/wire';
 import {
   createCompositorMetrics,
@@ -26,21 +30,16 @@ import {
 } from '../../shared/trace/metrics';
 import { createTraceRing, encodedAt, pushEvent, ringEvents, sinceJson, type TraceRing } from '../../shared/trace/ring';
 import { chromeTraceJson } from '../../shared/trace/chrome-trace';
-import type {
-  Compositor as CompositorHook,
-  CompositorClient,
-  CompositorClientHooks,
-  Observability,
-} from '../compositor-hook';
-import type { BufferState, TraceEvent } from '../../shared/trace/events';
+import type { HostedClient, HostedClientHooks, HostedCompositor, Observability } from './host';
+import type { TraceEvent } from '../../shared/trace/events';
+import type { ClientInfo, CompositorContext } from './context';
 import { Output, type OutputMode } from './output';
 import type { Surface } from './surface';
-import type { DmabufBuffer } from './buffer';
 import { checkControlUpdate, DEFAULT_CONTROL_SETTINGS, type ControlUpdate, type LatchPolicy } from '../../shared/control';
-import { commitSurface, dropSurfaceUpdates } from './commit';
+import { commitSurface } from './commit';
+import { dropSurfaceUpdates } from './buffer-use';
 import { Repaint } from './repaint';
 import { registerProtocols } from './protocols';
-import { scmRightsHooks } from '../fd-passing';
 import { COMPOSITOR_RING } from './protocols/handoff-display-v1';
 
 export interface CompositorOptions {
@@ -60,17 +59,11 @@ export interface CompositorOptions {
   displayToken?: string;
 }
 
-export interface ClientInfo {
-  readonly key: number;
-  readonly name: string;
-  readonly proc: Process;
-  readonly client: Client;
-  readonly surfaces: Set<Surface>;
-}
+export type { ClientInfo } from './context';
 
 export type TraceObserver = (ev: TraceEvent, seq: number) => void;
 
-export class Compositor implements CompositorHook {
+export class Compositor implements HostedCompositor, CompositorContext {
   readonly kernel: Kernel;
   readonly display: Display;
   /** The compositor's own process in the kernel model. */
@@ -92,8 +85,6 @@ export class Compositor implements CompositorHook {
   readonly displayToken: string;
   private policyValue: LatchPolicy;
   private observers: TraceObserver[] = [];
-  private nextClientKey = 1;
-  private placed = 0;
   private unsubscribeKernel: () => void;
 
   constructor(options: CompositorOptions) {
@@ -155,22 +146,7 @@ export class Compositor implements CompositorHook {
     return this.kernel.clock.now();
   }
 
-  /**
-   * Accept a client connection whose process is `proc`: fds it sends are
-   * installed into the compositor's table, fds the compositor sends into
-   * the client's (SCM_RIGHTS both ways).
-   */
-  connect(socket: FrameSocket, proc: Process, name: string): Client {
-    const key = this.nextClientKey++;
-    const client = this.display.createClient(socket, {
-      fds: scmRightsHooks(this.proc, proc),
-      trace: (m) => this.traceMessage(key, m),
-    });
-    this.register(key, client, proc, name);
-    return client;
-  }
-
-  /** The transport's plug-in interface (compositor-hook.ts): the process is this compositor's. */
+  /** The host interface (host.ts): the process is this compositor's. */
   get process(): Process {
     return this.proc;
   }
@@ -179,12 +155,9 @@ export class Compositor implements CompositorHook {
     return (m) => this.traceMessage(clientId, m);
   }
 
-  clientConnected(cc: CompositorClient): CompositorClientHooks {
-    this.register(cc.id, cc.wayland, cc.process, cc.comm);
-    return {};
-  }
-
-  private register(key: number, client: Client, proc: Process, name: string): void {
+  /** A client connected (host.ts): its key is the host's connection id, its name the process name. */
+  clientConnected(cc: HostedClient): HostedClientHooks {
+    const { id: key, wayland: client, process: proc, comm: name } = cc;
     const info: ClientInfo = { key, name, proc, client, surfaces: new Set() };
     this.clients.set(client, info);
     this.emit({ type: 'client.connect', t: this.now(), client: key, pid: proc.pid, name });
@@ -193,6 +166,7 @@ export class Compositor implements CompositorHook {
       this.emit({ type: 'client.disconnect', t: this.now(), client: key, reason: client.error?.message ?? 'closed' });
       this.display.flushClients();
     });
+    return {};
   }
 
   clientInfo(client: Client): ClientInfo | undefined {
@@ -205,12 +179,9 @@ export class Compositor implements CompositorHook {
     info?.surfaces.add(surface);
   }
 
-  /** First commit with a role: place and map the surface (simple cascade). */
+  /** First commit with a role: composite the surface from now on, above the others. */
   mapSurface(surface: Surface): void {
     if (this.surfaces.has(surface.key)) return;
-    surface.x = 32 * (this.placed % 12);
-    surface.y = 24 * (this.placed % 12);
-    this.placed++;
     this.surfaces.set(surface.key, surface);
   }
 
@@ -238,19 +209,6 @@ export class Compositor implements CompositorHook {
     const seq = pushEvent(this.trace, ev);
     recordTraceEvent(this.metrics, ev);
     for (const o of this.observers) o(ev, seq);
-  }
-
-  bufferState(buffer: DmabufBuffer, surface: Surface | null, state: BufferState): void {
-    const res = buffer.resource;
-    this.emit({
-      type: 'buffer.state',
-      t: this.now(),
-      client: surface?.clientKey ?? 0,
-      ...(surface ? { surface: surface.resource.id } : {}),
-      buffer: res?.id ?? 0,
-      buf: buffer.attrs.buf,
-      state,
-    });
   }
 
   private traceMessage(client: number, m: TraceMessage): void {

@@ -22,52 +22,61 @@ import {
   VGPU_SUBMIT_NO_IMPLICIT,
   type DrmVgpuSubmitBo,
 } from '../../shared/kernel/vgpu-drm';
-import type { Compositor } from './compositor';
+import type { CompositorContext } from './context';
 import type { Output, OutputHooks } from './output';
-import type { Frame, LatchedUpdate } from './types';
-import { closeAcquire, discardUpdate } from './commit';
-import { endUse, frameUnref, useSampled } from './release';
-import { importSyncFile, mergeSyncFiles, whenReadable } from './sync-ops';
-import { WpPresentationFeedbackKind } from '../../shared/protocol/generated/presentation-time';
+import type { Surface } from './surface';
+import type { OutputFrame } from './types';
+import type { CommitState } from './surface-state';
+import {
+  closeAcquire,
+  destroyCallbacks,
+  discardUpdate,
+  fireCallbacks,
+  frameUnref,
+  presentUpdate,
+  replaceCurrent,
+  sampleUse,
+  useLatched,
+} from './buffer-use';
+import { importSyncFile, mergeFences, mustSucceed, whenReadable } from './sync-ops';
+
+/** An update taken at a latch deadline. */
+interface LatchedUpdate {
+  /** Kept so an update whose surface goes before the flip still ends (discarded). */
+  readonly surface: Surface;
+  readonly commitSeq: number;
+  readonly committedAt: bigint;
+  readonly state: CommitState;
+}
+
+/** A composition and the updates it presents. */
+interface RepaintFrame extends OutputFrame {
+  /** Latched updates this frame presents. */
+  readonly updates: LatchedUpdate[];
+  /** Updates superseded in the same latch (discarded at flip time, callbacks fired then). */
+  readonly superseded: LatchedUpdate[];
+}
 
 export class Repaint implements OutputHooks {
-  private readonly c: Compositor;
+  private readonly c: CompositorContext;
   /** The frame whose composition is in flight or waiting to flip. */
-  private frame: Frame | null = null;
+  private frame: RepaintFrame | null = null;
   readonly stats = { compositions: 0, submitFailures: 0, hookErrors: 0 };
 
-  constructor(c: Compositor) {
+  constructor(c: CompositorContext) {
     this.c = c;
   }
 
   repaint(output: Output, seq: bigint, presentAt: bigint): boolean {
     const c = this.c;
     const now = c.now();
-    const frame: Frame = { seq, fenceFd: -1, refs: 1, updates: [], superseded: [] };
+    const frame: RepaintFrame = { seq, fenceFd: -1, refs: 1, updates: [], superseded: [] };
     for (const surface of c.surfaces.values()) {
       const taken = surface.queue.takeReady({ barrierActive: false, presentAt }, (u) => u.state.fifoBarrier);
       taken.forEach((u, i) => {
-        const latched: LatchedUpdate = {
-          surfaceKey: surface.key,
-          surface,
-          commitSeq: u.seq,
-          committedAt: u.committedAt,
-          latchedAt: now,
-          state: u.state,
-        };
-        if (u.state.buffer !== undefined) {
-          const old = surface.current;
-          surface.current = u.state.use;
-          if (old) endUse(c, surface, old);
-          // Ending a use can end its client (an fd it cannot take): then this
-          // use ends too, since nobody will replace it.
-          if (surface.destroyed && surface.current) {
-            const gone = surface.current;
-            surface.current = null;
-            endUse(c, surface, gone);
-          }
-        }
-        if (u.state.use) c.bufferState(u.state.use.buffer, surface, 'latched');
+        const latched: LatchedUpdate = { surface, commitSeq: u.seq, committedAt: u.committedAt, state: u.state };
+        if (u.state.buffer !== undefined) replaceCurrent(c, surface, u.state.use);
+        if (u.state.use) useLatched(c, surface, u.state.use);
         c.emit({
           type: 'surface.latch',
           t: now,
@@ -104,24 +113,18 @@ export class Repaint implements OutputHooks {
       for (const surface of info.surfaces) {
         if (c.surfaces.has(surface.key) || surface.destroyed) continue;
         for (const u of surface.queue.takeReady({ barrierActive: false, presentAt: now }, () => false)) {
-          if (u.state.buffer !== undefined) {
-            const old = surface.current;
-            surface.current = u.state.use;
-            if (old) endUse(c, surface, old);
-          }
-          discardUpdate(c, surface, { ...u.state, use: null });
+          if (u.state.buffer !== undefined) replaceCurrent(c, surface, u.state.use);
+          discardUpdate(c, surface, u.state, 'kept');
+          // Not shown: its callbacks wait until the surface is (or is destroyed).
+          surface.heldCallbacks.push(...u.state.frameCallbacks);
         }
-        if (surface.current) {
-          const use = surface.current;
-          surface.current = null;
-          endUse(c, surface, use);
-        }
+        replaceCurrent(c, surface, null);
       }
     }
   }
 
   /** Submit the composition job for `frame`; false if the kernel refused it. */
-  private submit(frame: Frame): boolean {
+  private submit(frame: RepaintFrame): boolean {
     const c = this.c;
     const gpuWait = c.policy === 'gpu-wait';
     const bos: DrmVgpuSubmitBo[] = [];
@@ -132,19 +135,13 @@ export class Repaint implements OutputHooks {
       onScreen++;
     }
     // gpu-wait: the composition depends on every latched acquire fence.
-    let inFd = -1;
-    if (gpuWait) {
-      for (const u of frame.updates) {
-        const a = u.state.acquireFd;
-        if (a < 0) continue;
-        if (inFd < 0) inFd = c.proc.dup(a);
-        else {
-          const m = mergeSyncFiles(c.proc, inFd, a, 'acquire');
-          c.proc.close(inFd);
-          inFd = m;
-        }
-      }
-    }
+    const inFd = gpuWait
+      ? mergeFences(
+          c.proc,
+          frame.updates.map((u) => u.state.acquireFd),
+          'acquire',
+        )
+      : -1;
     let flags = VGPU_SUBMIT_FENCE_FD_OUT;
     if (!gpuWait) flags |= VGPU_SUBMIT_NO_IMPLICIT;
     if (inFd >= 0) flags |= VGPU_SUBMIT_FENCE_FD_IN;
@@ -176,9 +173,11 @@ export class Repaint implements OutputHooks {
     for (const s of c.surfaces.values()) {
       const use = s.current;
       if (!use) continue;
-      useSampled(use, frame, c);
+      sampleUse(c, use, frame);
       // Implicit clients: the next implicitly synced write waits for this read.
-      if (use.sync.kind === 'implicit') importSyncFile(c.proc, use.buffer.attrs.fd, DMA_BUF_SYNC_READ, frame.fenceFd);
+      if (use.sync.kind === 'implicit') {
+        mustSucceed('DMA_BUF_IOCTL_IMPORT_SYNC_FILE', importSyncFile(c.proc, use.buffer.attrs.fd, DMA_BUF_SYNC_READ, frame.fenceFd));
+      }
     }
     whenReadable(c.proc, frame.fenceFd, () => {
       c.output.compositionDone();
@@ -207,71 +206,50 @@ export class Repaint implements OutputHooks {
   missed(output: Output, seq: bigint, targetSeq: bigint): void {
     const c = this.c;
     const frame = this.frame;
+    // The surfaces that miss this vblank: those in the frame still
+    // composing, and those with a ready update that could not be latched.
+    const counted = new Set<Surface>();
+    if (frame) {
+      for (const u of frame.updates) if (c.surfaces.get(u.surface.key) === u.surface) counted.add(u.surface);
+      for (const s of c.surfaces.values()) if (s.queue.headReady({ barrierActive: false, presentAt: output.nextVblank })) counted.add(s);
+    }
     c.emit({
       type: 'output.missed',
       t: c.now(),
       output: output.name,
       seq: Number(seq),
       reason: `composition for vblank ${targetSeq} still running`,
+      ...(counted.size > 0 ? { surfaces: [...counted].map((s) => ({ client: s.clientKey, surface: s.resource.id })) } : {}),
     });
-    if (!frame) return;
-    const counted = new Set<number>();
-    for (const u of frame.updates) counted.add(u.surfaceKey);
-    // Surfaces with a ready update that could not be latched wait too.
-    for (const s of c.surfaces.values()) if (s.queue.headReady({ barrierActive: false, presentAt: output.nextVblank })) counted.add(s.key);
-    for (const key of counted) {
-      const s = c.surfaces.get(key);
-      if (s) s.stats.missed++;
-    }
+    for (const s of counted) s.stats.missed++;
   }
 
   /** Present (or, without an output, discard) every update of a frame. */
-  private finishFrame(frame: Frame, output: Output | null, at: bigint, seq = 0n): void {
+  private finishFrame(frame: RepaintFrame, output: Output | null, at: bigint, seq = 0n): void {
     const c = this.c;
     const ms = Number((at / 1_000_000n) & 0xffff_ffffn);
+    // A superseded update's callbacks fire with the update that replaced it
+    // (wlroots, Weston and Mutter merge them into the next state); those of
+    // a surface destroyed meanwhile are destroyed, handing their ids back.
+    const done = (u: LatchedUpdate): void => {
+      if (u.surface.destroyed) destroyCallbacks(u.state.frameCallbacks);
+      else fireCallbacks(u.surface, u.state, ms);
+    };
     for (const u of frame.superseded) {
-      const s = u.surface;
-      discardUpdate(c, s, { ...u.state, use: null });
-      if (!s.destroyed) for (const cb of u.state.frameCallbacks) if (!cb.destroyed) cb.send.done(ms);
+      discardUpdate(c, u.surface, u.state, 'kept');
+      done(u);
     }
     for (const u of frame.updates) {
       const s = u.surface;
       // A surface destroyed (or its client gone) after the latch was never shown.
       if (!output || s.destroyed) {
-        discardUpdate(c, s, { ...u.state, use: null });
+        discardUpdate(c, s, u.state, 'kept');
         // Not shown, but the client may draw again: its frame callbacks still fire.
-        if (!s.destroyed) for (const cb of u.state.frameCallbacks) if (!cb.destroyed) cb.send.done(ms);
+        done(u);
         continue;
       }
-      s.stats.presented++;
-      const latency = at - u.committedAt;
-      s.recordLatency(latency, Number((latency + output.periodNs - 1n) / output.periodNs));
-      c.emit({
-        type: 'surface.presentation',
-        t: at,
-        client: s.clientKey,
-        surface: s.resource.id,
-        result: 'presented',
-        commit: u.commitSeq,
-        output: output.name,
-        seq: Number(seq),
-      });
-      if (u.state.use && s.current === u.state.use) c.bufferState(u.state.use.buffer, s, 'on-screen');
-      const sec = at / 1_000_000_000n;
-      for (const fb of u.state.feedbacks) {
-        if (fb.destroyed) continue;
-        fb.send.presented(
-          Number(sec >> 32n),
-          Number(sec & 0xffff_ffffn),
-          Number(at % 1_000_000_000n),
-          // refresh is a u32 of ns; a slowed-down period past 4.29 s is "unknown" (0).
-          output.periodNs > 0xffff_ffffn ? 0 : Number(output.periodNs),
-          Number(seq >> 32n),
-          Number(seq & 0xffff_ffffn),
-          WpPresentationFeedbackKind.vsync,
-        );
-      }
-      for (const cb of u.state.frameCallbacks) if (!cb.destroyed) cb.send.done(ms);
+      presentUpdate(c, s, u.state, u.commitSeq, u.committedAt, { at, seq, periodNs: output.periodNs });
+      done(u);
     }
     frameUnref(c, frame);
     c.display.flushClients();

@@ -1,16 +1,17 @@
 /**
  * wl_surface: double-buffered pending state, the content-update queue and
- * the current (latched) state. attach/damage/frame/offset/scale only touch
- * pending state; commit hands it to the compositor, which turns it into a
- * content update with locks (compositor.ts). Extensions (syncobj surface,
- * surface synchronization, fifo, commit timer, presentation feedback)
- * keep their own double-buffered fields here, beside the core ones.
+ * the current (latched) buffer use. attach/frame only touch pending state;
+ * commit hands it to the compositor, which turns it into a content update
+ * with locks (commit.ts). Extensions keep their own double-buffered state
+ * in typed slots (surface-state.ts) and check a commit through the hooks
+ * they add here: the surface knows none of their fields.
  */
 import type { NewId, Resource } from '../../shared/protocol/server';
 import { WlSurfaceError, type WlSurfaceRequests } from '../../shared/protocol/generated/wayland';
 import { ContentUpdateQueue } from './content-update-queue';
 import { DmabufBuffer } from './buffer';
-import type { BufferUse, CommitState, TimelinePoint } from './types';
+import { SlotStates, type CommitState } from './surface-state';
+import type { BufferUse } from './types';
 
 /** What the surface needs from the compositor. */
 export interface SurfaceHost {
@@ -21,44 +22,25 @@ export interface SurfaceHost {
 export interface SurfacePending {
   /** undefined: nothing attached since the last commit. */
   buffer: DmabufBuffer | null | undefined;
-  damaged: boolean;
   frameCallbacks: Resource<'wl_callback'>[];
-  feedbacks: Resource<'wp_presentation_feedback'>[];
-  scale: number;
-  // linux-drm-syncobj-v1 (double-buffered, replacing within a cycle is allowed)
-  acquirePoint: TimelinePoint | null;
-  releasePoint: TimelinePoint | null;
-  // linux-explicit-synchronization-v1
-  acquireFenceFd: number;
-  bufferRelease: Resource<'zwp_linux_buffer_release_v1'> | null;
-  // fifo-v1
-  fifoBarrier: boolean;
-  fifoWait: boolean;
-  // commit-timing-v1
-  targetNs: bigint | null;
+  /** The extensions' pending state, per slot. */
+  states: SlotStates;
 }
 
 function emptyPending(): SurfacePending {
-  return {
-    buffer: undefined,
-    damaged: false,
-    frameCallbacks: [],
-    feedbacks: [],
-    scale: 1,
-    acquirePoint: null,
-    releasePoint: null,
-    acquireFenceFd: -1,
-    bufferRelease: null,
-    fifoBarrier: false,
-    fifoWait: false,
-    targetNs: null,
-  };
+  return { buffer: undefined, frameCallbacks: [], states: new SlotStates() };
 }
 
-let nextSurfaceKey = 1;
+/**
+ * A pre-commit hook (Smithay's add_pre_commit_hook, wlroots' per-extension
+ * client_commit listener): checks the pending state in its protocol's
+ * error order; false after posting an error, and the commit is refused.
+ */
+export type PreCommitHook = (surface: Surface) => boolean;
+/** Runs once a commit passed every check, before its update is queued. */
+export type CommitHook = (surface: Surface) => void;
 
-/** Latency samples kept per surface for percentiles. */
-export const LATENCY_SAMPLES = 4096;
+let nextSurfaceKey = 1;
 
 export type SurfaceRole = { kind: 'none' } | { kind: 'xdg_toplevel'; title: string; appId: string };
 
@@ -73,48 +55,46 @@ export class Surface implements WlSurfaceRequests {
   readonly queue = new ContentUpdateQueue<CommitState>();
   /** The latched buffer use shown by this surface, if any. */
   current: BufferUse | null = null;
+  /**
+   * Frame callbacks of updates applied while the surface was not shown (no
+   * mapped role): they fire with its next presented update, as the
+   * callbacks of Weston's and wlroots' current state wait for the next
+   * repaint that shows the surface.
+   */
+  readonly heldCallbacks: Resource<'wl_callback'>[] = [];
   role: SurfaceRole = { kind: 'none' };
-  /** Which explicit-sync extension is bound to this surface, if any. */
-  syncobjSurface: Resource<'wp_linux_drm_syncobj_surface_v1'> | null = null;
-  syncSurface: Resource<'zwp_linux_surface_synchronization_v1'> | null = null;
-  fifo: Resource<'wp_fifo_v1'> | null = null;
-  commitTimer: Resource<'wp_commit_timer_v1'> | null = null;
-  /** Position on the output (simple cascade placement). */
-  x = 0;
-  y = 0;
-  scale = 1;
   destroyed = false;
-  /** Hooks run on the first commit (xdg_surface's initial configure). */
-  readonly onCommitHooks: ((s: Surface) => void)[] = [];
-  readonly stats = {
-    committed: 0,
-    presented: 0,
-    discarded: 0,
-    missed: 0,
-    /** commit→present latencies in ns, for percentiles: the last LATENCY_SAMPLES, in no order. */
-    latencies: [] as bigint[],
-    /** commit→present in vblanks. */
-    latencyVblanks: [] as number[],
-  };
+  private readonly preCommitHooks: PreCommitHook[] = [];
+  private readonly commitHooks: CommitHook[] = [];
+  /** What became of this surface's commits (the accounting tests read these). */
+  readonly stats = { committed: 0, presented: 0, discarded: 0, missed: 0 };
 
   constructor(clientKey: number, host: SurfaceHost) {
     this.clientKey = clientKey;
     this.host = host;
   }
 
-  /**
-   * Record one commit→present latency. A long run keeps only the last
-   * LATENCY_SAMPLES (a ring), so a surface's memory stays bounded.
-   */
-  recordLatency(ns: bigint, vblanks: number): void {
-    const i = this.stats.presented - 1;
-    if (this.stats.latencies.length < LATENCY_SAMPLES) {
-      this.stats.latencies.push(ns);
-      this.stats.latencyVblanks.push(vblanks);
-    } else {
-      this.stats.latencies[i % LATENCY_SAMPLES] = ns;
-      this.stats.latencyVblanks[i % LATENCY_SAMPLES] = vblanks;
-    }
+  /** Add a check run at every commit, in the order added; returns its removal. */
+  addPreCommitHook(hook: PreCommitHook): () => void {
+    this.preCommitHooks.push(hook);
+    return () => remove(this.preCommitHooks, hook);
+  }
+
+  /** Add a hook run at every accepted commit, in the order added; returns its removal. */
+  addCommitHook(hook: CommitHook): () => void {
+    this.commitHooks.push(hook);
+    return () => remove(this.commitHooks, hook);
+  }
+
+  /** Run the pre-commit checks; false when one refused the commit. */
+  checkCommit(): boolean {
+    for (const hook of [...this.preCommitHooks]) if (!hook(this)) return false;
+    return true;
+  }
+
+  /** Run the commit hooks (a hook may remove itself). */
+  runCommitHooks(): void {
+    for (const hook of [...this.commitHooks]) hook(this);
   }
 
   /** Take the pending state for a commit and start the next cycle. */
@@ -122,8 +102,6 @@ export class Surface implements WlSurfaceRequests {
     const p = this.pending;
     p.buffer?.pendingOn.delete(this);
     this.pending = emptyPending();
-    // The scale is sticky state, not per-commit.
-    this.pending.scale = p.scale;
     return p;
   }
 
@@ -153,9 +131,7 @@ export class Surface implements WlSurfaceRequests {
     impl.pendingOn.add(this);
   }
 
-  damage(): void {
-    this.pending.damaged = true;
-  }
+  damage(): void {}
 
   frame(_resource: Resource<'wl_surface'>, callback: NewId<'wl_callback'>): void {
     const cb = callback.create({});
@@ -177,16 +153,11 @@ export class Surface implements WlSurfaceRequests {
   }
 
   setBufferScale(resource: Resource<'wl_surface'>, scale: number): void {
-    if (scale < 1) {
-      resource.postError(WlSurfaceError.invalidScale, `buffer scale ${scale} must be at least 1`);
-      return;
-    }
-    this.pending.scale = scale;
+    // Composition ignores scale and damage (one output at scale 1, whole-buffer reads): only the checks remain.
+    if (scale < 1) resource.postError(WlSurfaceError.invalidScale, `buffer scale ${scale} must be at least 1`);
   }
 
-  damageBuffer(): void {
-    this.pending.damaged = true;
-  }
+  damageBuffer(): void {}
 
   offset(): void {}
 
@@ -195,9 +166,19 @@ export class Surface implements WlSurfaceRequests {
     this.destroyed = true;
     const p = this.pending;
     p.buffer?.pendingOn.delete(this);
-    // Feedback asked for a commit that will never come.
-    for (const fb of p.feedbacks) if (!fb.destroyed) fb.send.discarded();
-    p.feedbacks = [];
+    // State asked for a commit that will never come (presentation feedback:
+    // discarded). The pending state stays: extension objects destroyed
+    // after the surface still drop what they set in it.
+    p.states.each((slot, state) => slot.discarded?.(state));
+    // Callbacks that will never fire are destroyed, which hands their ids
+    // back (wl_display.delete_id), as wlroots, Weston and Mutter do when a
+    // surface state is finished unapplied.
+    for (const cb of p.frameCallbacks.splice(0)) cb.destroy();
     this.host.surfaceDestroyed(this);
   }
+}
+
+function remove<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
 }

@@ -13,6 +13,7 @@ import {
   DRM_IOCTL_SYNCOBJ_DESTROY,
   DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE,
   DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD,
+  DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL,
   DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE,
   DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_TIMELINE,
   DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE,
@@ -21,6 +22,7 @@ import {
   SYNC_IOC_MERGE,
 } from '../../shared/kernel/uapi';
 import { errnoName } from '../../shared/kernel/errno';
+import type { SyncobjTimeline } from './types';
 
 /** A synchronous ioctl: blocking requests are never used here. */
 function ioctlNow(proc: Process, fd: number, request: number, arg: unknown): number {
@@ -55,6 +57,33 @@ export function mergeSyncFiles(proc: Process, a: number, b: number, name: string
   const arg = { name, fd2: b, fence: -1, flags: 0, pad: 0 };
   const r = ioctlNow(proc, a, SYNC_IOC_MERGE, arg);
   return r < 0 ? r : arg.fence;
+}
+
+/**
+ * The one fence merge: every sync_file in `fds` (negative entries skipped)
+ * as one new fd the caller closes, or -1 when there is none. A failed dup
+ * or merge throws: going on would drop the earlier fences and let a buffer
+ * be reused, or a composition start, before they signal.
+ */
+export function mergeFences(proc: Process, fds: Iterable<number>, name: string): number {
+  let fd = -1;
+  for (const f of fds) {
+    if (f < 0) continue;
+    if (fd < 0) {
+      fd = mustSucceed('dup', proc.dup(f));
+      continue;
+    }
+    const merged = mergeSyncFiles(proc, fd, f, name);
+    proc.close(fd);
+    fd = mustSucceed('SYNC_IOC_MERGE', merged);
+  }
+  return fd;
+}
+
+/** A call on the compositor's own fds that cannot fail unless the compositor is wrong: throw if it did. */
+export function mustSucceed(call: string, r: number): number {
+  if (r < 0) throw new KernelCallError(call, r);
+  return r;
 }
 
 /** DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE of a syncobj fd (handle or -errno). */
@@ -95,10 +124,21 @@ export function syncobjImportPoint(proc: Process, drmFd: number, handle: number,
   });
 }
 
+/** DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL of one point (0 or -errno). */
+export function syncobjSignalPoint(proc: Process, drmFd: number, handle: number, point: bigint): number {
+  return ioctlNow(proc, drmFd, DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, { handles: [handle], points: [point], count_handles: 1, flags: 0 });
+}
+
 /**
  * Wait until `fd` is readable (a sync_file signaled, error or not), then
  * call `done`. Returns a cancel function; `done` is not called after it.
  */
 export function whenReadable(proc: Process, fd: number, done: () => void): () => void {
   return proc.watch(fd, POLLIN, () => done());
+}
+
+/** Drop one reference to an imported timeline; the last one destroys its syncobj handle. */
+export function timelineUnref(proc: Process, drmFd: number, timeline: SyncobjTimeline): void {
+  timeline.refs--;
+  if (timeline.refs === 0) syncobjDestroy(proc, drmFd, timeline.handle);
 }

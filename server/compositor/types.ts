@@ -1,13 +1,13 @@
 /**
- * Data shared by the compositor's modules: what one commit carries, how a
- * buffer use ends (its release path), and the composited frames that read
- * buffers. Plain data; the behaviour lives in surface.ts, buffer.ts and
- * compositor.ts.
+ * Data shared by the compositor's modules: the latch policy, syncobj
+ * timelines, how a commit synchronizes its buffer, what a content update
+ * carries (CommitState, in surface-state.ts), and a buffer use with the
+ * compositions that read it. Plain
+ * data; the behaviour lives in buffer-use.ts, commit.ts and repaint.ts.
  */
 import type { Resource } from '../../shared/protocol/server';
 import type { BufferState } from '../../shared/trace/events';
 import type { DmabufBuffer } from './buffer';
-import type { Surface } from './surface';
 
 /** Compositor latch policy (DESIGN.md): defined with the other live settings. */
 export { LATCH_POLICIES, type LatchPolicy } from '../../shared/control';
@@ -39,49 +39,26 @@ export type CommitSync =
       readonly release: Resource<'zwp_linux_buffer_release_v1'> | null;
     };
 
-/** One composited frame of an output. */
-export interface Frame {
+/**
+ * One composition of an output (named OutputFrame so it is not taken for
+ * the wire's frame): the fence of its job, shared by every buffer use it read.
+ */
+export interface OutputFrame {
   /** Target vblank sequence. */
   readonly seq: bigint;
   /** The compositor's sync_file fd of the composition job's fence; -1 until submitted. */
   fenceFd: number;
   /** Users of fenceFd: the frame itself until presented, and each buffer use it read. */
   refs: number;
-  /** Latched updates this frame presents. */
-  readonly updates: LatchedUpdate[];
-  /** Updates superseded in the same latch (discarded at flip time, callbacks fired then). */
-  readonly superseded: LatchedUpdate[];
 }
 
 /** One use of a buffer by one commit: from commit until the compositor is done reading it. */
 export interface BufferUse {
   readonly buffer: DmabufBuffer;
   readonly sync: CommitSync;
-  /** Frames whose composition read the buffer for this commit. */
-  readonly frames: Frame[];
+  /** Frames whose composition read the buffer for this commit (the latest only: see sampleUse). */
+  readonly frames: OutputFrame[];
   ended: boolean;
-}
-
-/** A commit's content update state (the pending state at commit time). */
-export interface CommitState {
-  /** undefined: no attach in this commit; null: attach(NULL). */
-  readonly buffer: DmabufBuffer | null | undefined;
-  readonly use: BufferUse | null;
-  readonly frameCallbacks: Resource<'wl_callback'>[];
-  readonly feedbacks: Resource<'wp_presentation_feedback'>[];
-  readonly fifoBarrier: boolean;
-  /** A sync_file to hand the GPU under gpu-wait (compositor's fd), or -1. */
-  acquireFd: number;
-}
-
-export interface LatchedUpdate {
-  readonly surfaceKey: number;
-  /** Kept so an update whose surface goes before the flip still ends (discarded). */
-  readonly surface: Surface;
-  readonly commitSeq: number;
-  readonly committedAt: bigint;
-  readonly latchedAt: bigint;
-  readonly state: CommitState;
 }
 
 export type { BufferState };

@@ -4,7 +4,7 @@
  *
  * API note (for the transport and the client library):
  * - A FrameSocket is anything with send(frame) and close(): a WebSocket
- *   adapter, or one end of createSocketPair() for tests. Input goes the
+ *   adapter, or one end of test/memory-socket.ts's pair. Input goes the
  *   other way: the owner calls connection.onFrame(bytes) for every binary
  *   message and connection.onClose() when the peer went away.
  * - Outgoing messages are batched until flush(); each flush sends one frame
@@ -125,76 +125,4 @@ export class OutgoingQueue {
     this.fds = [];
     this.frames = [];
   }
-}
-
-/** One end of an in-memory socket pair. */
-export interface MemorySocket extends FrameSocket {
-  /** Frames sent by the peer and not yet delivered. */
-  readonly inbox: Uint8Array[];
-  /** Where deliver() hands frames; set it to the connection's onFrame. */
-  onFrame: (frame: Uint8Array) => void;
-  /** Called once, by deliver(), after the last frame of a closed peer. */
-  onClose: () => void;
-  /** Either end has closed. */
-  readonly closed: boolean;
-  /** Hands queued frames to onFrame in order, then the close if pending; returns how many frames. */
-  deliver(): number;
-}
-
-interface MemorySocketState extends MemorySocket {
-  peer: MemorySocketState | null;
-  isClosed: boolean;
-  eofPending: boolean;
-}
-
-/**
- * Two connected in-memory sockets. Frames wait in the receiver's inbox
- * until deliver() is called, so tests control interleaving exactly; a
- * close reaches the peer after the frames sent before it, as on a stream.
- */
-export function createSocketPair(): [MemorySocket, MemorySocket] {
-  const make = (): MemorySocketState => {
-    const s: MemorySocketState = {
-      peer: null,
-      isClosed: false,
-      eofPending: false,
-      inbox: [],
-      onFrame: () => {},
-      onClose: () => {},
-      get closed(): boolean {
-        return s.isClosed;
-      },
-      send(frame: Uint8Array): void {
-        if (s.isClosed || s.peer === null) return;
-        s.peer.inbox.push(frame.slice());
-      },
-      close(): void {
-        if (s.isClosed) return;
-        s.isClosed = true;
-        const peer = s.peer;
-        if (peer !== null && !peer.isClosed) {
-          peer.isClosed = true;
-          peer.eofPending = true;
-        }
-      },
-      deliver(): number {
-        let n = 0;
-        for (let f = s.inbox.shift(); f !== undefined; f = s.inbox.shift()) {
-          s.onFrame(f);
-          n++;
-        }
-        if (s.eofPending) {
-          s.eofPending = false;
-          s.onClose();
-        }
-        return n;
-      },
-    };
-    return s;
-  };
-  const a = make();
-  const b = make();
-  a.peer = b;
-  b.peer = a;
-  return [a, b];
 }

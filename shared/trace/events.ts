@@ -81,8 +81,19 @@ export type CompositorEvent =
    * whether a new frame went on screen at it.
    */
   | { type: 'output.vblank'; t: bigint; output: string; seq: number; timestamp: bigint; flip: boolean }
-  /** The frame meant for vblank `seq` was not ready; `reason` says what held it. */
-  | { type: 'output.missed'; t: bigint; output: string; seq: number; reason: string }
+  /**
+   * The frame meant for vblank `seq` was not ready; `reason` says what held
+   * it, `surfaces` which surfaces missed the vblank (those in the frame still
+   * composing and those waiting behind it), when any did.
+   */
+  | {
+      type: 'output.missed';
+      t: bigint;
+      output: string;
+      seq: number;
+      reason: string;
+      surfaces?: { client: number; surface: number }[];
+    }
   /** wp_presentation_feedback outcome for one commit of a surface. */
   | {
       type: 'surface.presentation';
@@ -94,6 +105,10 @@ export type CompositorEvent =
       output?: string;
       /** Vblank seq it was presented at. */
       seq?: number;
+      /** Presented: ns from the commit to the flip. */
+      latency?: bigint;
+      /** Presented: the output's refresh period in ns (wp_presentation_feedback's refresh). */
+      refresh?: bigint;
     };
 
 export type TraceEvent = KernelEvent | CompositorEvent;

@@ -4,3 +4,4 @@ export * from './encode';
 export * from './ring';
 export * from './chrome-trace';
 export * from './metrics';
+export * from './frame-stats';

@@ -4,7 +4,7 @@ import { Kernel } from '../../shared/kernel/kernel';
 import { ManualClock } from '../../shared/kernel/clock';
 import { wlOutputInterface, wlCompositorInterface, WlDisplayError } from '../../shared/protocol/generated/wayland';
 import { SW_SYNC_IOC_CREATE_FENCE } from '../../shared/kernel/uapi';
-import { createMinimalCompositor } from '../../server/minimal-compositor';
+import { createMinimalCompositor } from '../server/minimal-compositor';
 import { memoryServer } from './memory-transport';
 
 function setup() {

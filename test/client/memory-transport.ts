@@ -5,7 +5,7 @@
  * process exit, as a socket close does.
  */
 import { ClientSession } from '../../server/client-session';
-import type { Compositor } from '../../server/compositor-hook';
+import type { HostedCompositor } from '../../server/compositor/host';
 import type { SocketFactory } from '../../client/core/socket';
 import type { Kernel } from '../../shared/kernel/kernel';
 
@@ -14,7 +14,7 @@ export interface MemoryServer {
   sessions: ClientSession[];
 }
 
-export function memoryServer(kernel: Kernel, compositor: Compositor): MemoryServer {
+export function memoryServer(kernel: Kernel, compositor: HostedCompositor): MemoryServer {
   const sessions: ClientSession[] = [];
   let nextId = 1;
   const factory: SocketFactory = (url, handlers) => {

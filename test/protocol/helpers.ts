@@ -4,7 +4,8 @@
  * each test decides exactly when bytes move.
  */
 import { ClientConnection, type ClientConnectionOptions, type Proxy } from '../../shared/protocol/client';
-import { createSocketPair, type FdHooks, type MemorySocket } from '../../shared/protocol/connection';
+import type { FdHooks } from '../../shared/protocol/connection';
+import { createSocketPair, type MemorySocket } from '../memory-socket';
 import {
   wlCompositorInterface,
   wlOutputInterface,

@@ -12,6 +12,9 @@ import { ManualClock } from '../../shared/kernel/clock';
 import { hostClock } from '../../server/host-clock';
 import { buildApp, DEFAULT_MAX_RECEIVED_FRAME_BYTES } from '../../server/app';
 import { connectClient, openRaw, startServer, until, type Running } from './helpers';
+import { createMinimalCompositor } from './minimal-compositor';
+
+const minimal = () => createMinimalCompositor(new Kernel({ clock: hostClock() }));
 
 let running: Running | undefined;
 const clients: HandoffClient[] = [];
@@ -45,7 +48,7 @@ describe('http', () => {
   });
 
   it('/ points at the demo and the trace when dist/ has no app', async () => {
-    const app = buildApp({ distDir: join(tmpdir(), 'handoff-no-such-dist') });
+    const app = buildApp({ compositor: minimal(), distDir: join(tmpdir(), 'handoff-no-such-dist') });
     const res = await app.inject({ url: '/' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/html/);
@@ -57,14 +60,14 @@ describe('http', () => {
   it('/ serves the built app from dist/', async () => {
     const dist = mkdtempSync(join(tmpdir(), 'handoff-dist-'));
     writeFileSync(join(dist, 'index.html'), '<!doctype html><title>built</title>');
-    const app = buildApp({ distDir: dist });
+    const app = buildApp({ compositor: minimal(), distDir: dist });
     const res = await app.inject({ url: '/' });
     expect(res.body).toContain('<title>built</title>');
     await app.close();
   });
 
   it('refuses a compositor from another kernel', () => {
-    const other = buildApp();
+    const other = buildApp({ compositor: minimal() });
     expect(() => buildApp({ kernel: new Kernel({ clock: new ManualClock() }), compositor: other.compositor })).toThrow(/kernel/);
     void other.close();
   });
@@ -93,7 +96,7 @@ describe('WebSocket origin', () => {
   });
 
   it('on every interface, allows the address the browser used but not a rebound host name', async () => {
-    const app = buildApp();
+    const app = buildApp({ compositor: minimal() });
     await app.listen({ host: '0.0.0.0', port: 0 });
     try {
       const port = (app.server.address() as AddressInfo).port;

@@ -6,6 +6,9 @@
 import WebSocket from 'ws';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, WS_PATH, type AppOptions } from '../../server/app';
+import { Kernel } from '../../shared/kernel/kernel';
+import { hostClock } from '../../server/host-clock';
+import { createMinimalCompositor } from './minimal-compositor';
 import { connect, type HandoffClient } from '../../client/core/connection';
 import { nodeSocket } from '../../client/node/node-socket';
 import { decodeFrame, readHeader } from '../../shared/protocol/wire';
@@ -18,8 +21,9 @@ export interface Running {
   wsUrl: string;
 }
 
-export async function startServer(options: AppOptions = {}): Promise<Running> {
-  const app = buildApp(options);
+/** A running app; without a compositor, the minimal one (in `options.kernel` or a new Kernel). */
+export async function startServer(options: Partial<AppOptions> = {}): Promise<Running> {
+  const app = buildApp({ ...options, compositor: options.compositor ?? createMinimalCompositor(options.kernel ?? new Kernel({ clock: hostClock() })) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   if (addr === null || typeof addr === 'string') throw new Error('no address');

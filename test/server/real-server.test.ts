@@ -6,7 +6,7 @@
  * frames; the naive client races), not about timing.
  */
 import { describe, expect, it } from 'vitest';
-import { runDemo } from '../../server/demo/run-demo';
+import { runDemo } from '../../scripts/run-demo';
 
 describe('real server on 127.0.0.1 with headless clients of every kind', () => {
   it('runs a few hundred frames: safe kinds have zero hazards, the naive one races', async () => {

@@ -10,7 +10,7 @@ import { Display, type Client, type Resource } from '../../shared/protocol/serve
 import { wlCompositorInterface, type WlSurfaceRequests } from '../../shared/protocol/generated/wayland';
 import { zwpLinuxDmabufV1Interface } from '../../shared/protocol/generated/linux-dmabuf-v1';
 import { zwpLinuxExplicitSynchronizationV1Interface } from '../../shared/protocol/generated/linux-explicit-synchronization-unstable-v1';
-import type { Compositor, CompositorClient } from '../../server/compositor-hook';
+import type { HostedClient, HostedCompositor } from '../../server/compositor/host';
 
 export interface Received {
   client: Client;
@@ -18,13 +18,13 @@ export interface Received {
   fd: number;
 }
 
-export interface TestCompositor extends Compositor {
+export interface TestCompositor extends HostedCompositor {
   dmabufs: Received[];
   acquireFences: Received[];
   releases: Resource<'zwp_linux_buffer_release_v1'>[];
-  connected: CompositorClient[];
+  connected: HostedClient[];
   /** At each disconnect hook: were the client's objects gone, had its process exited? */
-  disconnected: { client: CompositorClient; objectsGone: boolean; processExited: boolean }[];
+  disconnected: { client: HostedClient; objectsGone: boolean; processExited: boolean }[];
   internalErrors: unknown[];
 }
 

@@ -7,7 +7,8 @@
  * onSubmittedWorkDone). Only the connection holding the token may; one at
  * a time; when it goes, the simulated engine takes over again.
  */
-import type { Compositor } from '../compositor';
+import { u64Hi, u64Lo } from '../../../shared/protocol/u64';
+import type { CompositorContext } from '../context';
 import {
   HandoffDisplayManagerV1Error,
   HandoffDisplayV1Error,
@@ -28,7 +29,7 @@ function u32Bytes(values: readonly number[]): Uint8Array {
   return out;
 }
 
-export function registerHandoffDisplay(c: Compositor): void {
+export function registerHandoffDisplay(c: CompositorContext): void {
   let current: Resource<'handoff_display_v1'> | null = null;
   c.display.createGlobal(handoffDisplayManagerV1Interface, 1, (newId) => {
     newId.create({
@@ -62,7 +63,7 @@ export function registerHandoffDisplay(c: Compositor): void {
           execute(job) {
             sent.add(job.id);
             const d = job.durationNs;
-            res.send.job(job.id, job.label, Number(d >> 32n), Number(d & 0xffff_ffffn), u32Bytes(job.bos.map((b) => b.buf)));
+            res.send.job(job.id, job.label, u64Hi(d), u64Lo(d), u32Bytes(job.bos.map((b) => b.buf)));
             c.display.flushClients();
           },
         };

@@ -1,5 +1,5 @@
 /** Every protocol the compositor advertises, one file each, named after its XML. */
-import type { Compositor } from '../compositor';
+import type { CompositorContext } from '../context';
 import { registerWlCompositor } from './wl-compositor';
 import { registerWlOutput } from './wl-output';
 import { registerXdgShell } from './xdg-shell';
@@ -11,7 +11,7 @@ import { registerFifo } from './fifo-v1';
 import { registerCommitTiming } from './commit-timing-v1';
 import { registerHandoffDisplay } from './handoff-display-v1';
 
-export function registerProtocols(c: Compositor): void {
+export function registerProtocols(c: CompositorContext): void {
   registerWlCompositor(c);
   registerWlOutput(c);
   registerXdgShell(c);

@@ -6,7 +6,7 @@
  * invalid_dimensions, out_of_bounds. create (async) answers created or
  * failed; create_immed raises the error instead.
  */
-import type { Compositor } from '../compositor';
+import type { CompositorContext } from '../context';
 import type { NewId, Resource } from '../../../shared/protocol/server';
 import {
   ZwpLinuxBufferParamsV1Error,
@@ -34,7 +34,7 @@ interface Plane {
   stride: number;
 }
 
-export function registerLinuxDmabuf(c: Compositor): void {
+export function registerLinuxDmabuf(c: CompositorContext): void {
   c.display.createGlobal(zwpLinuxDmabufV1Interface, 3, (newId) => {
     const res = newId.create({
       destroy: destroyResource,
@@ -50,7 +50,7 @@ export function registerLinuxDmabuf(c: Compositor): void {
   });
 }
 
-function createParams(c: Compositor, id: NewId<'zwp_linux_buffer_params_v1'>): void {
+function createParams(c: CompositorContext, id: NewId<'zwp_linux_buffer_params_v1'>): void {
   let plane: Plane | null = null;
   let used = false;
   const closePlane = (): void => {

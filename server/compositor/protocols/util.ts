@@ -1,5 +1,6 @@
 /** Small helpers shared by the protocol files. */
-import type { Resource } from '../../../shared/protocol/server';
+import type { NewId, RequestsOf, Resource } from '../../../shared/protocol/server';
+import type { InterfaceName } from '../../../shared/protocol/generated/index';
 import { Surface } from '../surface';
 
 /** The compositor's Surface behind a wl_surface resource. */
@@ -9,12 +10,25 @@ export function surfaceOf(resource: Resource<'wl_surface'>): Surface {
   return impl;
 }
 
-/** A u64 timeline point from the protocol's hi/lo halves. */
-export function pointFromHiLo(hi: number, lo: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-}
-
 /** Destructor requests whose only job is to destroy the object. */
 export function destroyResource(resource: Resource): void {
   resource.destroy();
+}
+
+/**
+ * A manager's "this surface already has one" error (surface_exists,
+ * synchronization_exists, already_exists, commit_timer_exists): the new id
+ * still gets an inert object, so requests already on the wire for it are
+ * harmless while the error ends the client.
+ */
+export function refuseDuplicate<N extends InterfaceName>(
+  manager: Resource,
+  id: NewId<N>,
+  inert: RequestsOf<N>,
+  code: number,
+  wlSurface: Resource<'wl_surface'>,
+  what: string,
+): void {
+  id.create(inert);
+  manager.postError(code, `wl_surface@${wlSurface.id} already has ${what}`);
 }

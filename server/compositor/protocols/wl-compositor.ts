@@ -2,7 +2,7 @@
  * wl_compositor (v6) and wl_region. Surfaces are created here; their
  * requests live in ../surface.ts.
  */
-import type { Compositor } from '../compositor';
+import type { CompositorContext } from '../context';
 import { wlCompositorInterface, type WlCompositorRequests, type WlRegionRequests } from '../../../shared/protocol/generated/wayland';
 import { Surface } from '../surface';
 import { destroyResource } from './util';
@@ -13,7 +13,7 @@ const region: WlRegionRequests = {
   subtract() {},
 };
 
-export function registerWlCompositor(c: Compositor): void {
+export function registerWlCompositor(c: CompositorContext): void {
   const impl: WlCompositorRequests = {
     createSurface(resource, id) {
       const info = c.clientInfo(resource.client);

@@ -1,5 +1,5 @@
 /** wl_output (v4): the one virtual output, described on bind. */
-import type { Compositor } from '../compositor';
+import type { CompositorContext } from '../context';
 import { WlOutputSubpixel, WlOutputTransform, WlOutputMode, wlOutputInterface } from '../../../shared/protocol/generated/wayland';
 import type { Resource } from '../../../shared/protocol/server';
 import { destroyResource } from './util';
@@ -7,7 +7,7 @@ import { destroyResource } from './util';
 export const OUTPUT_WIDTH = 1280;
 export const OUTPUT_HEIGHT = 720;
 
-export function registerWlOutput(c: Compositor): void {
+export function registerWlOutput(c: CompositorContext): void {
   const bound = new Set<Resource<'wl_output'>>();
   const mode = (res: Resource<'wl_output'>): void => {
     // refresh in mHz, of the real rate (slow motion stretches time, not the mode).

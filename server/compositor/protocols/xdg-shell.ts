@@ -1,16 +1,18 @@
 /**
  * xdg_wm_base / xdg_surface / xdg_toplevel: enough for titled, configured
  * windows. The first commit after get_toplevel gets the initial configure
- * (toplevel.configure then xdg_surface.configure), as compositors do; the
- * surface is mapped (placed and composited) from its first commit with a
- * role.
+ * (since v5 toplevel.wm_capabilities first, then toplevel.configure and
+ * xdg_surface.configure), as compositors do; the surface is composited from
+ * its first commit with a role. There are no popups: get_popup is refused
+ * with xdg_wm_base.invalid_popup_parent.
  */
-import type { Compositor } from '../compositor';
+import type { CompositorContext } from '../context';
 import type { Resource } from '../../../shared/protocol/server';
 import {
   XdgSurfaceError,
   XdgWmBaseError,
   xdgWmBaseInterface,
+  type XdgPopupRequests,
   type XdgPositionerRequests,
   type XdgToplevelRequests,
 } from '../../../shared/protocol/generated/xdg-shell';
@@ -29,7 +31,7 @@ const positioner: XdgPositionerRequests = {
   setParentConfigure() {},
 };
 
-export function registerXdgShell(c: Compositor): void {
+export function registerXdgShell(c: CompositorContext): void {
   c.display.createGlobal(xdgWmBaseInterface, 5, (newId) => {
     newId.create({
       destroy: destroyResource,
@@ -57,16 +59,28 @@ export function registerXdgShell(c: Compositor): void {
             }
             surface.role = { kind: 'xdg_toplevel', title: '', appId: '' };
             const toplevel = tid.create(toplevelImpl(surface.role));
-            // Initial commit → initial configure; the window maps then.
-            surface.onCommitHooks.push(() => {
+            // Initial commit → initial configure; the window maps then (a one-shot commit hook).
+            const removeHook = surface.addCommitHook(() => {
+              removeHook();
               if (toplevel.destroyed || xs.destroyed) return;
+              // Since v5 wm_capabilities comes before the first configure; an
+              // empty array: none of maximize, fullscreen, minimize or the
+              // window menu does anything here.
+              if (toplevel.version >= 5) toplevel.send.wmCapabilities(new Uint8Array(0));
               toplevel.send.configure(0, 0, new Uint8Array(0));
               xs.send.configure(c.display.nextSerial());
               c.mapSurface(surface);
             });
           },
-          getPopup: (xs) => {
-            xs.postError(XdgWmBaseError.invalidPopupParent, 'popups are not supported by handoff');
+          getPopup: (_xs, pid, parent) => {
+            // invalid_popup_parent is xdg_wm_base's error (code 3 on xdg_surface is
+            // unconfigured_buffer): post it on the wm_base. handoff has no popups,
+            // so a valid parent is refused the same way, with the reason.
+            pid.create(popupStub);
+            wm.postError(
+              XdgWmBaseError.invalidPopupParent,
+              parent === null ? 'xdg_surface.get_popup without a parent' : 'popups are not supported by handoff',
+            );
           },
           setWindowGeometry: () => {},
           ackConfigure: () => {},
@@ -98,6 +112,8 @@ function toplevelImpl(role: { title: string; appId: string }): XdgToplevelReques
     setMinimized() {},
   };
 }
+
+const popupStub: XdgPopupRequests = { destroy: destroyResource, grab() {}, reposition() {} };
 
 function xdgSurfaceStub() {
   return {

@@ -35,18 +35,3 @@ describe('surfaces without a role', () => {
     expect(h.compositor.output.stats.flips).toBe(0);
   });
 });
-
-describe('latency samples', () => {
-  it('a surface keeps only the last LATENCY_SAMPLES latencies', async () => {
-    const { Surface, LATENCY_SAMPLES } = await import('../../../server/compositor/surface');
-    const s = new Surface(1, { commit: () => {}, surfaceDestroyed: () => {} });
-    for (let i = 1; i <= LATENCY_SAMPLES + 10; i++) {
-      s.stats.presented = i;
-      s.recordLatency(BigInt(i), i);
-    }
-    expect(s.stats.latencies.length).toBe(LATENCY_SAMPLES);
-    expect(s.stats.latencies).toContain(BigInt(LATENCY_SAMPLES + 10));
-    expect(s.stats.latencies).not.toContain(10n);
-    expect(s.stats.latencies).toContain(11n);
-  });
-});

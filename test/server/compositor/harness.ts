@@ -1,6 +1,7 @@
 /**
  * A compositor on a manual clock with clients over in-memory socket pairs,
- * each client a Process of the same Kernel using its syscalls in-process.
+ * each served by the real ClientSession (as app.ts serves a WebSocket) and
+ * each a Process of the same Kernel using its syscalls in-process.
  * settle() delivers frames both ways and lets async client code run until
  * nothing moves; run(ns) advances the clock in small steps, settling
  * between them, so timers, fences and clients interleave deterministically.
@@ -8,7 +9,8 @@
 import { ManualClock } from '../../../shared/kernel/clock';
 import { Kernel, type KernelOptions } from '../../../shared/kernel/kernel';
 import { ClientConnection, type Proxy } from '../../../shared/protocol/client';
-import { createSocketPair, type MemorySocket } from '../../../shared/protocol/connection';
+import { createSocketPair, type MemorySocket } from '../../memory-socket';
+import { ClientSession } from '../../../server/client-session';
 import type { InterfaceName } from '../../../shared/protocol/generated/index';
 import type { InterfaceSpec } from '../../../shared/protocol/spec';
 import { Compositor, type CompositorOptions } from '../../../server/compositor/compositor';
@@ -50,6 +52,9 @@ export class Harness {
   readonly kernel: Kernel;
   readonly compositor: Compositor;
   private readonly sockets: MemorySocket[] = [];
+  /** Sessions that closed their socket: their close event comes at the next settle, as ws's does. */
+  private closing: ClientSession[] = [];
+  private nextSessionId = 1;
 
   constructor(opts: Partial<Omit<CompositorOptions, 'kernel'>> & { kernel?: Omit<KernelOptions, 'clock'> } = {}) {
     this.clock = new ManualClock(0n);
@@ -58,14 +63,23 @@ export class Harness {
   }
 
   async connect(name: string): Promise<TestClient> {
-    const proc = this.kernel.spawn(name);
     const [server, client] = createSocketPair();
-    const sc = this.compositor.connect(server, proc, name);
-    server.onFrame = (f) => {
-      sc.onFrame(f);
-      this.compositor.display.flushClients();
-    };
-    server.onClose = () => sc.onClose();
+    const session: ClientSession = new ClientSession({
+      id: this.nextSessionId++,
+      kernel: this.kernel,
+      compositor: this.compositor,
+      comm: name,
+      sink: {
+        send: (frame) => server.send(frame),
+        close: () => {
+          server.close();
+          this.closing.push(session);
+        },
+      },
+    });
+    server.onFrame = (f) => session.receive(f);
+    server.onClose = () => session.disconnected();
+    const proc = session.process;
     const conn = new ClientConnection(client, {});
     client.onFrame = (f) => conn.onFrame(f);
     client.onClose = () => conn.onClose();
@@ -109,6 +123,10 @@ export class Harness {
     for (let quiet = 0; quiet < 3; ) {
       let moved = 0;
       for (const s of this.sockets) moved += s.deliver();
+      for (const session of this.closing.splice(0)) {
+        session.disconnected();
+        moved++;
+      }
       await nextTick();
       quiet = moved === 0 ? quiet + 1 : 0;
     }

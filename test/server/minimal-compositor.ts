@@ -1,20 +1,20 @@
 /**
- * The compositor the server runs until the real one (server/compositor/)
- * plugs in: wl_display and wl_registry (built into the protocol runtime)
+ * A compositor for transport tests (test code, so it lives under test/):
+ * wl_display and wl_registry (built into the protocol runtime)
  * and one wl_output global, so clients can connect, list globals, bind and
  * roundtrip. It has no surfaces.
  */
-import type { Kernel } from '../shared/kernel/kernel';
-import { Display } from '../shared/protocol/server';
-import { wlOutputInterface, WlOutputMode, WlOutputSubpixel, WlOutputTransform } from '../shared/protocol/generated/wayland';
-import type { Compositor } from './compositor-hook';
+import type { Kernel } from '../../shared/kernel/kernel';
+import { Display } from '../../shared/protocol/server';
+import { wlOutputInterface, WlOutputMode, WlOutputSubpixel, WlOutputTransform } from '../../shared/protocol/generated/wayland';
+import type { HostedCompositor } from '../../server/compositor/host';
 
 export interface MinimalCompositorOptions {
   /** A request handler threw (a compositor bug); the client already got an `implementation` error. */
   onInternalError?(error: unknown): void;
 }
 
-export function createMinimalCompositor(kernel: Kernel, options: MinimalCompositorOptions = {}): Compositor {
+export function createMinimalCompositor(kernel: Kernel, options: MinimalCompositorOptions = {}): HostedCompositor {
   const display = new Display({ onInternalError: (err) => options.onInternalError?.(err) });
   display.createGlobal(wlOutputInterface, 4, (newId) => {
     const output = newId.create({ release: () => {} });

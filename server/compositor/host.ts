@@ -1,9 +1,11 @@
 /**
- * How a compositor plugs into the transport. The transport (app.ts,
- * client-session.ts) owns sockets, processes and the kernel channel; the
- * compositor owns a Wayland Display (its globals and their handlers) and
- * one Process of its own in the same Kernel. No ws or fastify type crosses
- * this interface.
+ * The host interface: how a compositor plugs into the transport that hosts
+ * it. The host (server/app.ts, server/client-session.ts) owns sockets,
+ * processes and the kernel channel; the compositor owns a Wayland Display
+ * (its globals and their handlers) and one Process of its own in the same
+ * Kernel. It lives beside the compositor so that server/compositor/ knows
+ * no transport; no ws or fastify type crosses it. The Compositor class
+ * (compositor.ts) is one HostedCompositor; tests plug in smaller ones.
  *
  * fds: a client's request handler sees fd arguments as the *compositor's*
  * fd numbers (the transport installs each passed fd into the compositor
@@ -16,14 +18,14 @@
  * receives. Events a compositor sends from its own timers (repaint, frame
  * callbacks, releases) must be followed by `display.flushClients()`.
  */
-import type { Process } from '../shared/kernel/process';
-import type { Client, Display } from '../shared/protocol/server';
-import type { KernelValue } from '../shared/protocol/kernel-channel';
-import type { TraceMessage } from '../shared/protocol/connection';
-import type { ControlSettings, ControlUpdate } from '../shared/control';
+import type { Process } from '../../shared/kernel/process';
+import type { Client, Display } from '../../shared/protocol/server';
+import type { KernelValue } from '../../shared/protocol/kernel-channel';
+import type { TraceMessage } from '../../shared/protocol/connection';
+import type { ControlSettings, ControlUpdate } from '../../shared/control';
 
-/** One connected client, as the compositor sees it. */
-export interface CompositorClient {
+/** One connected client, as the compositor sees it (the host's ClientSession). */
+export interface HostedClient {
   /** Connection serial, unique for the server's lifetime. */
   readonly id: number;
   /** The client's process name (?comm= on the WebSocket URL, default 'client'). */
@@ -37,7 +39,7 @@ export interface CompositorClient {
 }
 
 /** What a compositor wants to hear about one client. */
-export interface CompositorClientHooks {
+export interface HostedClientHooks {
   /**
    * The client is gone. Its Wayland objects are already destroyed (their
    * onDestroy listeners ran); its process exits right after this returns.
@@ -45,7 +47,8 @@ export interface CompositorClientHooks {
   disconnected?(): void;
 }
 
-export interface Compositor {
+/** What the host needs of a compositor. */
+export interface HostedCompositor {
   /** The compositor's own process; fds clients pass are installed here. */
   readonly process: Process;
   /** The Wayland display: globals, clients, serials. */
@@ -55,7 +58,7 @@ export interface Compositor {
    * has been read from it yet. Globals are per Display (use createGlobal's
    * `visible` to hide some from some clients).
    */
-  clientConnected?(client: CompositorClient): CompositorClientHooks | void;
+  clientConnected?(client: HostedClient): HostedClientHooks | void;
   /**
    * Called before the client's Wayland connection is created: a function
    * to see every message it sends and receives (the protocol trace), if the

@@ -2,17 +2,20 @@
  * The headless demo: a real server on 127.0.0.1 (an ephemeral port), with
  * headless clients of the requested kinds connected over WebSocket, run
  * on the host clock for a while. Reports per-client figures live and a
- * summary at the end. Used by `npm run demo` and by the real-server test.
+ * summary at the end, computed from the compositor's trace events by
+ * shared/trace/frame-stats.ts (as the page does). Used by `npm run demo`
+ * (scripts/demo.ts) and by the real-server test.
  */
 import type { AddressInfo } from 'node:net';
-import { buildApp } from '../app';
-import { Compositor } from '../compositor/compositor';
-import type { LatchPolicy } from '../compositor/types';
-import { Kernel } from '../../shared/kernel/kernel';
-import { hostClock } from '../host-clock';
-import { connect, type HandoffClient } from '../../client/index';
-import { nodeSocket } from '../../client/node/node-socket';
-import { HeadlessClient, parseClientSpec } from '../../client/node/headless-client';
+import { buildApp } from '../server/app';
+import { Compositor } from '../server/compositor/compositor';
+import type { LatchPolicy } from '../server/compositor/types';
+import { Kernel } from '../shared/kernel/kernel';
+import { hostClock } from '../server/host-clock';
+import { clientFrameFigures, createFrameStats, recordFrameEvent } from '../shared/trace/frame-stats';
+import { connect, type HandoffClient } from '../client/index';
+import { nodeSocket } from '../client/node/node-socket';
+import { HeadlessClient, parseClientSpec } from '../client/node/headless-client';
 
 export interface DemoOptions {
   /** Client kinds, e.g. ["explicit", "implicit", "slow-implicit"]. */
@@ -55,13 +58,6 @@ export interface DemoResult {
   seconds: number;
 }
 
-function percentile<T extends number | bigint>(values: readonly T[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].map(Number).sort((a, b) => a - b);
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[idx] ?? 0;
-}
-
 export async function runDemo(options: DemoOptions, onProgress?: (rows: ClientRow[], elapsed: number) => void): Promise<DemoResult> {
   const specs = options.clients.map((c) => ({ spec: c, ...parseClientSpec(c) }));
   const kernel = new Kernel({ clock: hostClock() });
@@ -70,6 +66,8 @@ export async function runDemo(options: DemoOptions, onProgress?: (rows: ClientRo
     policy: options.policy,
     mode: { refreshHz: options.refreshHz, slowMotion: options.slowMotion ?? 1 },
   });
+  const frameStats = createFrameStats();
+  compositor.observe((ev) => recordFrameEvent(frameStats, ev));
   // Which process owns which buffer, to charge hazards to clients.
   const bufOwner = new Map<number, number>();
   const hazardsByPid = new Map<number, number>();
@@ -105,24 +103,22 @@ export async function runDemo(options: DemoOptions, onProgress?: (rows: ClientRo
       const elapsed = (performance.now() - started) / 1000;
       return clients.map((c) => {
         const info = [...compositor.clients.values()].find((x) => x.name === c.name);
-        const surfaces = info ? [...info.surfaces] : [];
-        const lat = surfaces.flatMap((s) => s.stats.latencies);
-        const latV = surfaces.flatMap((s) => s.stats.latencyVblanks);
-        const sum = (f: (s: (typeof surfaces)[number]) => number): number => surfaces.reduce((a, s) => a + f(s), 0);
-        const presented = sum((s) => s.stats.presented);
+        const f = info ? clientFrameFigures(frameStats, info.key) : undefined;
+        const presented = f?.presented ?? 0;
         return {
           name: c.name,
           kind: c.kind,
-          committed: sum((s) => s.stats.committed),
+          committed: f?.committed ?? 0,
           presented,
-          discarded: sum((s) => s.stats.discarded),
+          discarded: f?.discarded ?? 0,
+          // The mean since the demo started (the figures' own fps is over the last second).
           fps: elapsed > 0 ? presented / elapsed : 0,
-          latencyP50Ms: percentile(lat, 50) / 1e6,
-          latencyP99Ms: percentile(lat, 99) / 1e6,
-          latencyP50Vblanks: percentile(latV, 50),
-          latencyP99Vblanks: percentile(latV, 99),
-          missed: sum((s) => s.stats.missed),
-          hazards: info ? (hazardsByPid.get(info.proc.pid) ?? 0) : 0,
+          latencyP50Ms: f?.latencyMs.p50 ?? 0,
+          latencyP99Ms: f?.latencyMs.p99 ?? 0,
+          latencyP50Vblanks: f?.latencyVblanks.p50 ?? 0,
+          latencyP99Vblanks: f?.latencyVblanks.p99 ?? 0,
+          missed: f?.missed ?? 0,
+          hazards: f?.pid !== undefined ? (hazardsByPid.get(f.pid) ?? 0) : 0,
         };
       });
     };
