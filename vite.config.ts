@@ -9,7 +9,7 @@ export default defineConfig({
     emptyOutDir: true,
     // pixi.js splits its renderers into lazy chunks; the page always needs
     // WebGPU's, so one script loads faster than a chain of them.
-    rollupOptions: { output: { inlineDynamicImports: true } },
+    rolldownOptions: { output: { codeSplitting: false } },
     chunkSizeWarningLimit: 2048,
   },
   server: {
