@@ -10,6 +10,7 @@ import { near, pixelsAt } from './pixels';
 import type { Browser } from 'playwright-core';
 import type { TraceEvent } from '../../shared/trace/events';
 import { ringEvents } from '../../shared/trace/ring';
+import { writeFileSync } from 'node:fs';
 
 let server: TestServer;
 let browser: { browser: Browser; close(): Promise<void> };
@@ -22,7 +23,7 @@ beforeAll(async () => {
   // A slow output: a composition on SwiftShader takes tens of ms.
   server = await startServer(dist, { refreshHz: 10 });
   browser = await launchBrowser();
-  opened = await openPage(browser.browser, `${server.url}/?clients=explicit,implicit`);
+  opened = await openPage(browser.browser, `${server.url}/?clients=explicit,explicit-fd,implicit,bridged`);
 }, 60_000);
 
 afterAll(async () => {
@@ -68,8 +69,8 @@ describe('the page in headless Chromium', () => {
   it('shows the desktop with each client window in its own colour', async () => {
     const s = await waitForState(
       opened,
-      (st) => st.composed.length >= 2 && st.composed.every((w) => w.hasTexture) && st.clients.every((c) => c.frames >= 3),
-      'two client windows with their own textures on the desktop',
+      (st) => st.composed.length >= 4 && st.composed.every((w) => w.hasTexture) && st.clients.every((c) => c.frames >= 3),
+      'four client windows with their own textures on the desktop',
       30_000,
     );
     const box = await opened.page.locator('#desktop canvas').boundingBox();
@@ -79,7 +80,12 @@ describe('the page in headless Chromium', () => {
     // Sample a column of points in each window, away from the moving bar's
     // single column and the fence mark at the bottom.
     for (const w of s.composed) for (const fx of [0.1, 0.5, 0.9]) points.push({ x: (w.x + w.width * fx) * scale, y: (w.y + w.height * 0.3) * scale });
-    const { pixels } = await pixelsAt(opened.page, '#desktop canvas', points);
+    const { pixels, png } = await pixelsAt(opened.page, '#desktop canvas', points);
+    // The README's screenshots come from this test: HANDOFF_UPDATE_SCREENSHOTS=1 npx vitest run test/e2e/display.test.ts
+    if (process.env.HANDOFF_UPDATE_SCREENSHOTS === '1') {
+      writeFileSync('docs/page-desktop.png', png);
+      writeFileSync('docs/page-full.png', await opened.page.screenshot({ fullPage: true }));
+    }
     expect(near(pixels[0]!, DESKTOP_BG)).toBe(true);
     s.composed.forEach((w, i) => {
       const client = s.clients.find((c) => c.bufs.includes(w.buf));
