@@ -14,7 +14,7 @@
  *
  * window.__handoff exposes the page's state to the end-to-end tests.
  */
-import { applyTraceEvent, createDesktopModel, type DesktopModel } from './desktop-model';
+import { applyTraceEvent, createDesktopModel, isWaitingOnFence, type DesktopModel } from './desktop-model';
 import { BufferTextures } from './buffer-textures';
 import { describeAdapter, openGpu, submittedWorkDone, type GpuAdapterInfo, type PageGpu } from './gpu-device';
 import { DesktopScene, type ComposedWindow } from './desktop-scene';
@@ -35,7 +35,21 @@ export interface PageState {
   composed: ComposedWindow[];
   /** The last jobs' page-side timings. */
   jobs: (JobResult & { id: number; buffers: number })[];
-  clients: { serial: number; mode: string; comm: string; pid: number | undefined; bufs: number[]; frames: number; colour: readonly number[] }[];
+  clients: {
+    serial: number;
+    mode: string;
+    comm: string;
+    pid: number | undefined;
+    bufs: number[];
+    /** Frames drawn on the GPU. */
+    frames: number;
+    /** wp_presentation_feedback counts the client received. */
+    presented: number;
+    discarded: number;
+    colour: readonly number[];
+  }[];
+  /** Windows as the desktop model sees them (from /trace). */
+  windows: { key: string; title: string; presented: number; discarded: number; waitingOnFence: boolean }[];
   sceneErrors: readonly string[];
   problems: string[];
 }
@@ -46,7 +60,7 @@ declare global {
   }
 }
 
-const state: PageState = { ready: false, webgpu: null, display: null, composed: [], jobs: [], clients: [], sceneErrors: [], problems: [] };
+const state: PageState = { ready: false, webgpu: null, display: null, composed: [], jobs: [], clients: [], windows: [], sceneErrors: [], problems: [] };
 window.__handoff = state;
 
 const $ = <T extends HTMLElement>(sel: string): T => {
@@ -107,6 +121,9 @@ async function boot(): Promise<void> {
       $<HTMLElement>('#desktop').append(desktop.canvas);
       state.webgpu = { ok: true, info: gpu.info, renderer: desktop.app.renderer.name };
       statusEl.textContent = `WebGPU: ${describeAdapter(gpu.info)}. The desktop below is the compositor's display.`;
+      void gpu.device.lost.then((l) =>
+        problem(`The GPU device was lost (${l.reason}: ${l.message}). Compositions now fail with EIO; reload the page to get a new device.`),
+      );
     } catch (err) {
       state.webgpu = { ok: false, reason: `pixi.js could not start on WebGPU: ${err instanceof Error ? err.message : String(err)}` };
       gpu = null;
@@ -246,8 +263,20 @@ async function boot(): Promise<void> {
       pid: c.pid,
       bufs: [...c.bufs],
       frames: c.gpu?.stats.frames ?? 0,
+      presented: c.protocol.stats.presented,
+      discarded: c.protocol.stats.discarded,
       colour: c.colour,
     }));
+    state.windows = [...model.windows.values()].map((w) => {
+      const client = model.clients.get(w.client);
+      return {
+        key: w.key,
+        title: client?.title || client?.name || w.key,
+        presented: w.timing.presented,
+        discarded: w.timing.discarded,
+        waitingOnFence: isWaitingOnFence(w),
+      };
+    });
     if (!trace.connected) statusEl.dataset.trace = 'disconnected';
     else delete statusEl.dataset.trace;
   }, 500);

@@ -95,4 +95,25 @@ describe('the page in headless Chromium', () => {
       expect(own, `window ${w.title}: ${JSON.stringify(samples)} vs ${client!.colour.join(',')}`).toBeGreaterThanOrEqual(2);
     });
   }, 40_000);
+
+  it('adds a naive client from the keyboard; the URL keeps the scene; clients of every mode present frames', async () => {
+    const page = opened.page;
+    await page.focus('#controls select[name=mode]');
+    await page.keyboard.press('End'); // the last mode: naive
+    await page.focus('#controls form.add-client button');
+    await page.keyboard.press('Enter');
+    const s = await waitForState(
+      opened,
+      (st) => st.clients.length === 5 && st.clients.every((c) => c.presented >= 3),
+      'five clients (one per mode) with presented frames',
+      40_000,
+    );
+    expect(s.clients.map((c) => c.mode).sort()).toEqual(['bridged', 'explicit', 'explicit-fd', 'implicit', 'naive']);
+    expect(new URL(page.url()).searchParams.get('clients')).toBe('explicit,explicit-fd,implicit,bridged,naive');
+    // Presentation feedback counted in the page (from the trace) and in /metrics.
+    for (const w of s.windows.filter((x) => s.clients.some((c) => x.title.startsWith(`client ${c.serial} `)))) expect(w.presented).toBeGreaterThan(0);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const total = Number(/^handoff_frames_presented_total (\d+)/m.exec(metrics)?.[1]);
+    expect(total).toBeGreaterThanOrEqual(s.clients.reduce((n, c) => n + c.presented, 0));
+  }, 60_000);
 });
