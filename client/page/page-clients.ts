@@ -24,7 +24,7 @@ export const CLIENT_WIDTH = 192;
 export const CLIENT_HEIGHT = 144;
 /** Modelled GPU time of a frame: a base plus the extra load, shown as modelled. */
 export const BASE_RENDER_NS = 2_000_000n;
-export const LOAD_RENDER_NS = 4_000_000n;
+export const LOAD_RENDER_NS = 10_000_000n;
 
 export interface PageClient {
   readonly serial: number;

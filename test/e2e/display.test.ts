@@ -116,4 +116,16 @@ describe('the page in headless Chromium', () => {
     const total = Number(/^handoff_frames_presented_total (\d+)/m.exec(metrics)?.[1]);
     expect(total).toBeGreaterThanOrEqual(s.clients.reduce((n, c) => n + c.presented, 0));
   }, 60_000);
+
+  it('a window whose newest update waits on its fence shows the waiting-on-fence mark', async () => {
+    const page = opened.page;
+    // An explicit client with GPU load 8: a frame's job is modelled at
+    // 2 + 8 × 10 ms, so latches often find its acquire point unsignalled.
+    await page.selectOption('#controls select[name=mode]', 'explicit');
+    await page.selectOption('#controls select[name=load]', '8');
+    await page.click('#controls form.add-client button');
+    const s = await waitForState(opened, (st) => st.composed.some((w) => w.waitingOnFence && w.hasTexture), 'a composed window marked waiting on fence', 30_000);
+    const w = s.composed.find((x) => x.waitingOnFence)!;
+    expect(w.title).toMatch(/explicit/);
+  }, 40_000);
 });
