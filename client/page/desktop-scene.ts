@@ -19,11 +19,10 @@ import type { PageGpu } from './gpu-device';
 import type { BufferTextures } from './buffer-textures';
 import { isWaitingOnFence, type DesktopModel } from './desktop-model';
 import { fps } from './frame-timing';
+import { layoutWindows, TITLE_H, type Size } from './desktop-layout';
 
 export const DESKTOP_WIDTH = 960;
 export const DESKTOP_HEIGHT = 540;
-const TITLE_H = 22;
-const GAP = 14;
 const PLACEHOLDER_W = 160;
 const PLACEHOLDER_H = 120;
 /** Labels change at most this often: text is re-rasterised on each change. */
@@ -153,23 +152,24 @@ export class DesktopScene {
   compose(buffers: readonly number[], model: DesktopModel, textures: BufferTextures, nowMs: number): ComposedWindow[] {
     const seen = new Set<string>();
     const out: ComposedWindow[] = [];
-    let x = GAP;
-    let y = GAP + TITLE_H;
-    let rowH = 0;
+    // One window per surface: its newest buffer wins.
+    const entries: { buf: number; key: string; size: Size }[] = [];
     for (const buf of buffers) {
+      const key = model.byBuf.get(buf)?.key ?? `buf:${buf}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const bt = textures.get(buf);
+      entries.push({ buf, key, size: { width: bt?.width ?? PLACEHOLDER_W, height: bt?.height ?? PLACEHOLDER_H } });
+    }
+    const places = layoutWindows(
+      entries.map((e) => e.size),
+      { width: this.app.renderer.width, height: this.app.renderer.height },
+    );
+    entries.forEach(({ buf, key }, i) => {
+      const { x, y, width: w, height: h } = places[i]!;
       const win = model.byBuf.get(buf);
       const bt = textures.get(buf);
-      const key = win?.key ?? `buf:${buf}`;
-      if (seen.has(key)) continue; // one window per surface; its newest buffer wins
-      seen.add(key);
       const texture = this.textureFor(buf, textures);
-      const w = bt?.width ?? PLACEHOLDER_W;
-      const h = bt?.height ?? PLACEHOLDER_H;
-      if (x + w + GAP > this.app.renderer.width && x > GAP) {
-        x = GAP;
-        y += rowH + GAP + TITLE_H;
-        rowH = 0;
-      }
       const client = win ? model.clients.get(win.client) : undefined;
       const title = client?.title || bt?.owner || client?.name || `buffer ${buf}`;
       const waiting = win !== undefined && isWaitingOnFence(win);
@@ -205,9 +205,7 @@ export class DesktopScene {
       v.mark.visible = waiting;
       v.mark.position.set(4, h - 22);
       out.push({ buf, key, title, x, y, width: w, height: h, hasTexture: texture !== undefined, waitingOnFence: waiting });
-      x += w + GAP;
-      rowH = Math.max(rowH, h);
-    }
+    });
     for (const [key, v] of this.windows) {
       if (seen.has(key)) continue;
       v.root.destroy({ children: true });
