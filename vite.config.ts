@@ -7,6 +7,10 @@ export default defineConfig({
   build: {
     outDir: fileURLToPath(new URL('./dist', import.meta.url)),
     emptyOutDir: true,
+    // pixi.js splits its renderers into lazy chunks; the page always needs
+    // WebGPU's, so one script loads faster than a chain of them.
+    rolldownOptions: { output: { codeSplitting: false } },
+    chunkSizeWarningLimit: 2048,
   },
   server: {
     // `vite` in development proxies the server's endpoints.
@@ -14,6 +18,7 @@ export default defineConfig({
       '/ws': { target: 'ws://127.0.0.1:8080', ws: true },
       '/trace': { target: 'ws://127.0.0.1:8080', ws: true },
       '/control': 'http://127.0.0.1:8080',
+      '/display-token': 'http://127.0.0.1:8080',
       '/metrics': 'http://127.0.0.1:8080',
       '/trace.json': 'http://127.0.0.1:8080',
       '/healthz': 'http://127.0.0.1:8080',

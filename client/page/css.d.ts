@@ -1,0 +1,2 @@
+/** Vite bundles CSS imported from modules (uPlot's stylesheet). */
+declare module '*.css';
