@@ -94,7 +94,13 @@ export type CompositorEvent =
       output?: string;
       /** Vblank seq it was presented at. */
       seq?: number;
-    };
+    }
+  /**
+   * A bound of docs/reliability.md was reached: `limit` names it (e.g.
+   * 'pending-calls', 'connections', 'send-queue'), `client` is whom it
+   * stopped (absent for server-wide ones), `max` the configured bound.
+   */
+  | { type: 'limit.reached'; t: bigint; limit: string; client?: number; max: number };
 
 export type TraceEvent = KernelEvent | CompositorEvent;
 export type TraceEventType = TraceEvent['type'];
@@ -107,7 +113,7 @@ type Prefix<T extends string> = T extends `${infer P}.${string}` ? P : T;
  * A coarse grouping of events for timeline tracks and the Chrome `cat`
  * field: 'process', 'syscall', 'fence', 'resv', 'dmabuf', 'pages',
  * 'syncobj', 'job', 'hazard', 'client', 'protocol', 'buffer', 'surface',
- * 'output'. Derived from the type name so new events get one for free.
+ * 'output', 'limit'. Derived from the type name so new events get one for free.
  */
 export type TraceCategory = Prefix<TraceEventType>;
 
