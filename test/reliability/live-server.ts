@@ -38,6 +38,8 @@ export interface LiveServerOptions {
   traceCapacity?: number;
   /** vgpu hang timeout (drm_sched timeout). Default the kernel's 2 s. */
   jobTimeoutNs?: bigint;
+  /** Where the built page lives (the static server's root). */
+  distDir?: string;
 }
 
 export async function startLiveServer(options: LiveServerOptions = {}): Promise<LiveServer> {
@@ -67,7 +69,12 @@ export async function startLiveServer(options: LiveServerOptions = {}): Promise<
   compositor.observe((ev) => {
     if (ev.type === 'client.disconnect' && ev.reason?.startsWith('internal error')) internalErrors.push(`client ${ev.client}: ${ev.reason}`);
   });
-  const app = buildApp({ kernel, compositor, logger: { level: 'warn', stream } });
+  const app = buildApp({
+    kernel,
+    compositor,
+    logger: { level: 'warn', stream },
+    ...(options.distDir !== undefined ? { distDir: options.distDir } : {}),
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {
