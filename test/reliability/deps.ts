@@ -22,3 +22,5 @@ export * as uapi from '../../shared/kernel/uapi';
 export * as uapiStructs from '../../shared/kernel/uapi-structs';
 export * as vgpuDrm from '../../shared/kernel/vgpu-drm';
 export * as errno from '../../shared/kernel/errno';
+export { Harness, type TestClient } from '../server/compositor/harness';
+export type { Surface } from '../../server/compositor/surface';

@@ -112,3 +112,22 @@ describe('finding: a state-changing request without Origin from a cross-site pag
     expect(status).toBe(403);
   });
 });
+
+describe('finding: a client that stops reading stays for 30 s after it is dropped', () => {
+  // TODO(after merge): server/app.ts wsSink: past MAX_BUFFERED_BYTES, log the
+  // reason (warn, with client and bytes), emit limit.reached 'send-queue',
+  // and socket.terminate() — a peer that does not read never answers the
+  // close frame, so ws.close() waits its 30 s closing-handshake timeout while
+  // the session still dispatches the peer's requests. Also have the sink
+  // move the session to 'closing' so its input is ignored.
+  it('is disconnected with a logged reason, and its session ends soon after the bound', async () => {
+    server = await startLiveServer();
+    const { slowReader } = await import('../slow-reader');
+    const o = await slowReader(server, 4_000_000, 60_000);
+    expect(o.dropped).toBe(true);
+    expect(o.after).toEqual(o.before);
+    expect(server.warnings.count).toBeGreaterThan(0);
+    // 16 MiB through a paused TCP socket takes ~15 s on a loaded 2-core box; the 30 s handshake wait must not follow.
+    expect(o.msToDrop).toBeLessThan(25_000);
+  }, 120_000);
+});
