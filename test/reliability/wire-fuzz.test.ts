@@ -17,6 +17,7 @@ describe('wire fuzzer against a live server', () => {
       expect(r.goodPresentedDuring).toBeGreaterThan(0);
       expect(r.goodFramesLost).toBe(0);
       expect(r.leaked).toEqual({ fds: 0, processes: 0, pages: 0 });
+      expect(r.leakedObjects).toBe(0);
       expect(r.connections).toBeGreaterThan(20);
       expect(r.refused).toBeGreaterThan(r.connections / 2);
     } catch (err) {

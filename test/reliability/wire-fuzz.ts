@@ -33,6 +33,12 @@ export interface WireFuzzOptions {
   knownFindings?: boolean;
   /** Trace ring capacity of the server (small keeps the heap comparison about leaks). */
   traceCapacity?: number;
+  /**
+   * Run the hostile clients in a worker thread, so their own work does not
+   * slow the server's event loop (the good client's fps then measures the
+   * server, not the fuzzer). Default false (in-process, simpler to debug).
+   */
+  inWorker?: boolean;
   /** Measure heap with gc() before and after (needs a gc: see heap.ts). */
   gc?: () => void;
 }
@@ -55,6 +61,8 @@ export interface WireFuzzResult {
   heapBefore: number;
   heapAfter: number;
   leaked: { fds: number; processes: number; pages: number };
+  /** Compositor clients and surfaces left after every client went. */
+  leakedObjects: number;
   seconds: number;
 }
 
@@ -220,16 +228,22 @@ export function mutateFrame(r: Rng, frame: Uint8Array, other: Uint8Array, knownF
   }
 }
 
-interface HostileOutcome {
+export interface HostileOutcome {
   sent: number;
   mutated: number;
   refused: boolean;
 }
 
 /** One hostile connection: a replayed prefix, then mutated frames; waits briefly for the answer. */
-async function hostile(server: LiveServer, r: Rng, corpus: Uint8Array[][], budget: number, knownFindings: boolean): Promise<HostileOutcome> {
+async function hostile(
+  target: { wsUrl: string; noteDisplayError(code: number, message: string): void },
+  r: Rng,
+  corpus: Uint8Array[][],
+  budget: number,
+  knownFindings: boolean,
+): Promise<HostileOutcome> {
   const seq = r.pick(corpus);
-  const ws = new WebSocket(`${server.wsUrl}?comm=hostile`);
+  const ws = new WebSocket(`${target.wsUrl}?comm=hostile`);
   let refused = false;
   const closed = new Promise<void>((resolve) => {
     ws.on('close', (code) => {
@@ -252,7 +266,7 @@ async function hostile(server: LiveServer, r: Rng, corpus: Uint8Array[][], budge
         refused = true;
         const code = view.getUint32(at + 12, true);
         const len = view.getUint32(at + 16, true);
-        server.noteDisplayError(code, new TextDecoder().decode(body.subarray(at + 20, at + 20 + Math.max(0, len - 1))));
+        target.noteDisplayError(code, new TextDecoder().decode(body.subarray(at + 20, at + 20 + Math.max(0, len - 1))));
       }
       at += h.size;
     }
@@ -287,6 +301,63 @@ async function hostile(server: LiveServer, r: Rng, corpus: Uint8Array[][], budge
   return out;
 }
 
+/** What the hostile clients are to do: a corpus, a seed, a frame budget. */
+export interface HostileLoad {
+  wsUrl: string;
+  corpus: Uint8Array[][];
+  seed: number;
+  frames: number;
+  concurrency: number;
+  knownFindings: boolean;
+}
+
+export interface HostileTotals {
+  frames: number;
+  mutated: number;
+  connections: number;
+  refused: number;
+}
+
+/** `concurrency` hostile connections at a time until `frames` are sent (or `stop` says so). */
+export async function runHostileLoad(
+  load: HostileLoad,
+  noteDisplayError: (code: number, message: string) => void,
+  stop: () => boolean = () => false,
+): Promise<HostileTotals> {
+  const totals: HostileTotals = { frames: 0, mutated: 0, connections: 0, refused: 0 };
+  const target = { wsUrl: load.wsUrl, noteDisplayError };
+  const worker = async (w: number): Promise<void> => {
+    const wr = rng((load.seed * 7919 + w) >>> 0);
+    while (totals.frames < load.frames && !stop()) {
+      const o = await hostile(target, wr, load.corpus, Math.min(40, load.frames - totals.frames), load.knownFindings);
+      totals.frames += o.sent;
+      totals.mutated += o.mutated;
+      totals.connections++;
+      if (o.refused) totals.refused++;
+    }
+  };
+  await Promise.all(Array.from({ length: load.concurrency }, (_, w) => worker(w)));
+  return totals;
+}
+
+async function hostileInWorker(load: HostileLoad, noteDisplayError: (code: number, message: string) => void): Promise<HostileTotals> {
+  const { Worker } = await import('node:worker_threads');
+  // A worker does not inherit tsx's loader: register it, then load the TypeScript module.
+  const entry = new URL('./hostile-worker.ts', import.meta.url).href;
+  const boot = `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(entry)}); })`;
+  const worker = new Worker(boot, { eval: true, workerData: load });
+  return new Promise((resolve, reject) => {
+    worker.on('message', (m: { displayError?: { code: number; message: string }; done?: HostileTotals }) => {
+      if (m.displayError) noteDisplayError(m.displayError.code, m.displayError.message);
+      if (m.done) resolve(m.done);
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`hostile worker exited with ${code}`));
+    });
+  });
+}
+
 function heapUsed(gc?: () => void): number {
   gc?.();
   gc?.();
@@ -299,7 +370,6 @@ async function settle(ms: number): Promise<void> {
 
 export async function runWireFuzz(options: WireFuzzOptions): Promise<WireFuzzResult> {
   const started = performance.now();
-  const r = rng(options.seed);
   const knownFindings = options.knownFindings ?? false;
   const server = await startLiveServer({ refreshHz: 60, traceCapacity: options.traceCapacity ?? 4096 });
   let good: { hc: HeadlessClient; conn: HandoffClient } | undefined;
@@ -341,30 +411,28 @@ export async function runWireFuzz(options: WireFuzzOptions): Promise<WireFuzzRes
       heapBefore,
       heapAfter: 0,
       leaked: { fds: 0, processes: 0, pages: 0 },
+      leakedObjects: 0,
       seconds: 0,
     };
     const p1 = hc.stats.presented;
     const t1 = performance.now();
-    const concurrency = options.concurrency ?? 8;
-    const worker = async (w: number): Promise<void> => {
-      const wr = rng((options.seed * 7919 + w) >>> 0);
-      while (result.frames < options.frames && server.internalErrors.length === 0) {
-        const o = await hostile(server, wr, corpus, Math.min(40, options.frames - result.frames), knownFindings);
-        result.frames += o.sent;
-        result.mutated += o.mutated;
-        result.connections++;
-        if (o.refused) result.refused++;
-      }
+    const load: HostileLoad = {
+      wsUrl: server.wsUrl,
+      corpus,
+      seed: options.seed,
+      frames: options.frames,
+      concurrency: options.concurrency ?? 8,
+      knownFindings,
     };
-    const { monitorEventLoopDelay } = await import('node:perf_hooks');
-    const lag = monitorEventLoopDelay({ resolution: 5 });
-    lag.enable();
-    await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
-    lag.disable();
-    if (process.env.WF_DEBUG) console.error('loop lag p50/p99/max ms', lag.percentile(50) / 1e6, lag.percentile(99) / 1e6, lag.max / 1e6);
+    const totals = options.inWorker
+      ? await hostileInWorker(load, (code, message) => server.noteDisplayError(code, message))
+      : await runHostileLoad(load, (code, message) => server.noteDisplayError(code, message), () => server.internalErrors.length > 0);
+    result.frames = totals.frames;
+    result.mutated = totals.mutated;
+    result.connections = totals.connections;
+    result.refused = totals.refused;
     result.goodPresentedDuring = hc.stats.presented - p1;
     result.goodFpsDuring = result.goodPresentedDuring / ((performance.now() - t1) / 1000);
-    void r;
 
     // Hostile clients are gone: let the server drop what they held.
     await settle(300);
@@ -376,7 +444,7 @@ export async function runWireFuzz(options: WireFuzzOptions): Promise<WireFuzzRes
     conn.close();
     await settle(200);
     const after = snapshot(server.kernel);
-    if (process.env.WF_DEBUG) for (const p of server.kernel.processes().values()) console.error('proc', p.pid, p.comm, p.fdCount);
+    result.leakedObjects = server.compositor.clients.size + server.compositor.surfaces.size;
     result.leaked = { fds: after.fds - base.fds, processes: after.processes - base.processes, pages: after.pagesInUse - base.pagesInUse };
     result.seconds = (performance.now() - started) / 1000;
     return result;
