@@ -109,7 +109,13 @@ export type CompositorEvent =
       latency?: bigint;
       /** Presented: the output's refresh period in ns (wp_presentation_feedback's refresh). */
       refresh?: bigint;
-    };
+    }
+  /**
+   * A bound of docs/reliability.md was reached: `limit` names it (e.g.
+   * 'pending-calls', 'connections', 'send-queue'), `client` is whom it
+   * stopped (absent for server-wide ones), `max` the configured bound.
+   */
+  | { type: 'limit.reached'; t: bigint; limit: string; client?: number; max: number };
 
 export type TraceEvent = KernelEvent | CompositorEvent;
 export type TraceEventType = TraceEvent['type'];
@@ -122,7 +128,7 @@ type Prefix<T extends string> = T extends `${infer P}.${string}` ? P : T;
  * A coarse grouping of events for timeline tracks and the Chrome `cat`
  * field: 'process', 'syscall', 'fence', 'resv', 'dmabuf', 'pages',
  * 'syncobj', 'job', 'hazard', 'client', 'protocol', 'buffer', 'surface',
- * 'output'. Derived from the type name so new events get one for free.
+ * 'output', 'limit'. Derived from the type name so new events get one for free.
  */
 export type TraceCategory = Prefix<TraceEventType>;
 

@@ -12,6 +12,7 @@
  */
 import type { KernelEvent } from '../kernel/events';
 import type { TraceEvent } from './events';
+import type { TraceRing } from './ring';
 
 export interface Sample {
   readonly labelValues: readonly string[];
@@ -183,6 +184,12 @@ export interface CompositorMetrics {
   readonly framesMissed: Sample;
   readonly latchLatency: Histogram;
   readonly hazards: ScalarFamily;
+  /** Bounds reached, by limit name (docs/reliability.md), from limit.reached events. */
+  readonly limitsReached: ScalarFamily;
+  /** The trace ring: bytes held, events dropped for bytes, events kept as summaries. */
+  readonly traceBytes: Sample;
+  readonly traceDroppedForBytes: Sample;
+  readonly traceSummarised: Sample;
   readonly families: readonly MetricFamily[];
 }
 
@@ -198,6 +205,10 @@ export function createCompositorMetrics(buckets: readonly number[] = LATCH_LATEN
   );
   const hazards = counter('handoff_hazards_total', 'Buffer access hazards found by the validator.', ['kind']);
   for (const k of HAZARD_KINDS) labels(hazards, k);
+  const limitsReached = counter('handoff_limit_reached_total', 'Times a per-client or server bound was reached.', ['limit']);
+  const traceBytes = gauge('handoff_trace_bytes', 'Estimated wire bytes of the events the trace ring holds.');
+  const traceDropped = counter('handoff_trace_dropped_for_bytes_total', 'Trace events dropped to keep the ring within its byte bound.');
+  const traceSummarised = counter('handoff_trace_summarised_total', 'Trace events kept as a summary because a field was too large.');
   return {
     clients: clients.samples[0]!,
     framesPresented: presented.samples[0]!,
@@ -205,7 +216,11 @@ export function createCompositorMetrics(buckets: readonly number[] = LATCH_LATEN
     framesMissed: missed.samples[0]!,
     latchLatency,
     hazards,
-    families: [clients, presented, discarded, missed, latchLatency, hazards],
+    limitsReached,
+    traceBytes: traceBytes.samples[0]!,
+    traceDroppedForBytes: traceDropped.samples[0]!,
+    traceSummarised: traceSummarised.samples[0]!,
+    families: [clients, presented, discarded, missed, latchLatency, hazards, limitsReached, traceBytes, traceDropped, traceSummarised],
   };
 }
 
@@ -231,9 +246,19 @@ export function recordTraceEvent(m: CompositorMetrics, ev: TraceEvent): void {
     case 'hazard':
       labels(m.hazards, ev.kind).value++;
       break;
+    case 'limit.reached':
+      labels(m.limitsReached, ev.limit).value++;
+      break;
     default:
       break;
   }
+}
+
+/** Copy the trace ring's own counters into the metrics (call before a scrape). */
+export function recordTraceRing(m: CompositorMetrics, ring: TraceRing): void {
+  m.traceBytes.value = ring.bytes;
+  m.traceDroppedForBytes.value = ring.droppedForBytes;
+  m.traceSummarised.value = ring.summarised;
 }
 
 export function renderCompositorMetrics(m: CompositorMetrics): string {
