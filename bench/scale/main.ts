@@ -6,6 +6,8 @@
  *   npm run bench -- --n=1,10,100 --seconds=10
  *   npm run bench -- --full             the issue's sizes (N to 2,000; 10-minute memory run)
  *   npm run bench -- --json             JSON on stdout instead of the table
+ *   npm run bench -- scale --n=50 --profile[=DIR]   V8 CPU profile of the server
+ *                                       (bench/results/profiles/; read with profile-top.ts)
  *   npm run bench:scale                 part 1 only
  *
  * Parts: scale, latch, observers, memory, kernel (parts.ts). Progress goes
@@ -39,6 +41,8 @@ export interface BenchOptions {
   warmupS: number;
   json: boolean;
   full: boolean;
+  /** Write a V8 CPU profile of each handoff server process into this folder. */
+  profileDir: string | null;
 }
 
 /**
@@ -62,10 +66,11 @@ export function defaultOptions(cores: number, full: boolean): BenchOptions {
     warmupS: 2,
     json: false,
     full: big,
+    profileDir: null,
   };
 }
 
-const USAGE = `usage: npm run bench -- [${PARTS.join('|')} ...] [--n=1,10,100] [--seconds=S] [--full] [--json] [--no-bare]
+const USAGE = `usage: npm run bench -- [${PARTS.join('|')} ...] [--n=1,10,100] [--seconds=S] [--full] [--json] [--no-bare] [--profile[=DIR]]
        [--latch-n=N] [--observer-n=N] [--observers=0,10,50] [--memory-n=N] [--memory-seconds=S] [--per-generator=K] [--warmup=S]`;
 
 export function parseArgs(argv: readonly string[], cores: number): BenchOptions | string {
@@ -98,6 +103,9 @@ export function parseArgs(argv: readonly string[], cores: number): BenchOptions 
         break;
       case '--no-bare':
         o.bare = false;
+        break;
+      case '--profile':
+        o.profileDir = v || fileURLToPath(new URL('../results/profiles', import.meta.url));
         break;
       case '--n': {
         const xs = ints(v, 1);
@@ -151,7 +159,12 @@ const load = (): string => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 /** Run the selected parts; `progress` gets a line about once a second. */
 export async function runBench(o: BenchOptions, progress?: (line: string) => void): Promise<BenchResults> {
   const plan = corePlan();
-  const opts: SessionOptions = { perGenerator: o.perGenerator, warmupS: o.warmupS, ...(progress ? { progress } : {}) };
+  const opts: SessionOptions = {
+    perGenerator: o.perGenerator,
+    warmupS: o.warmupS,
+    ...(progress ? { progress } : {}),
+    ...(o.profileDir !== null ? { serverNodeFlags: ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] } : {}),
+  };
   const started = performance.now();
   const res: BenchResults = {
     env: {

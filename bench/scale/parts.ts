@@ -89,6 +89,8 @@ export interface ObserverRow {
   fpsMedian: number;
   /** Extra server CPU per observer over the 0-observer window, % of a core. */
   extraPctPerObserver: number | null;
+  /** Extra server CPU per observer per presented client-frame, µs (meaningful even when the server is starved). */
+  extraUsPerFramePerObserver: number | null;
   /** Trace bytes each observer received per second. */
   bytesPerObserverS: number;
 }
@@ -116,6 +118,7 @@ export async function runObservers(n: number, counts: readonly number[], seconds
         usPerFrame: w.usPerFrame,
         fpsMedian: w.fpsMedian,
         extraPctPerObserver: base && have > 0 ? (w.serverCpuPct - base.serverCpuPct) / have : null,
+        extraUsPerFramePerObserver: base && have > 0 ? (w.usPerFrame - base.usPerFrame) / have : null,
         bytesPerObserverS: have > 0 ? (after - before) / have / w.seconds : 0,
       });
     }

@@ -32,13 +32,13 @@ export function holds60(r: ScaleRow): boolean {
 
 export function scaleTable(rows: readonly ScaleRow[]): string {
   const head = [
-    'N', 'srv CPU%', 'µs/frame', 'bare µs', 'ratio', 'fps min', 'fps med', 'missed', 'vbl Hz',
+    'N', 'srv CPU%', 'wait%', 'µs/frame', 'bare µs', 'ratio', 'fps min', 'fps med', 'missed', 'vbl Hz',
     'p50 ms', 'p99 ms', 'p50 vbl', 'p99 vbl', 'ws out/in', 'B out/in', 'RSS KB/cl', 'gen CPU%',
   ];
   const body = rows.map((r) => {
     const h = r.handoff;
     return [
-      String(h.n), f(h.serverCpuPct, 0), f(h.usPerFrame, 0), f(r.bare?.usPerFrame, 0), f(r.ratio, 1),
+      String(h.n), f(h.serverCpuPct, 0), f(h.serverWaitPct, 0), f(h.usPerFrame, 0), f(r.bare?.usPerFrame, 0), f(r.ratio, 1),
       f(h.fpsMin), f(h.fpsMedian), String(h.missedVblanks), f(h.vblankHz),
       f(h.p50Ms), f(h.p99Ms), String(h.p50Vblanks), String(h.p99Vblanks),
       `${f(h.wsFramesOutPerFrame, 1)}/${f(h.wsFramesInPerFrame, 1)}`, `${f(h.wsBytesOutPerFrame, 0)}/${f(h.wsBytesInPerFrame, 0)}`,
@@ -56,8 +56,11 @@ export function latchTable(r: LatchRow): string {
 
 export function observerTable(rows: readonly ObserverRow[]): string {
   return table(
-    ['N', 'observers', 'srv CPU%', 'µs/frame', 'fps med', 'extra CPU%/obs', 'KB/s per obs'],
-    rows.map((r) => [String(r.n), String(r.observers), f(r.serverCpuPct, 0), f(r.usPerFrame, 0), f(r.fpsMedian), f(r.extraPctPerObserver, 2), f(r.bytesPerObserverS / 1024, 0)]),
+    ['N', 'observers', 'srv CPU%', 'µs/frame', 'fps med', 'extra CPU%/obs', 'extra µs/frame/obs', 'KB/s per obs'],
+    rows.map((r) => [
+      String(r.n), String(r.observers), f(r.serverCpuPct, 0), f(r.usPerFrame, 0), f(r.fpsMedian),
+      f(r.extraPctPerObserver, 2), f(r.extraUsPerFramePerObserver, 1), f(r.bytesPerObserverS / 1024, 0),
+    ]),
   );
 }
 

@@ -13,6 +13,7 @@
  *        latchSamples  → the samples since latchProbe (ns)
  */
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { serveRpc } from './rpc';
 import {
   buildApp,
@@ -29,6 +30,8 @@ import {
 
 export interface ServerSample {
   cpuUs: number;
+  /** The main thread's time runnable but waiting for a CPU (µs; 0 where /proc has no schedstat). */
+  waitUs: number;
   rss: number;
   heapUsed: number;
   clients: number;
@@ -58,6 +61,7 @@ async function main(): Promise<void> {
         const mem = process.memoryUsage();
         return {
           cpuUs: cpu.user + cpu.system,
+          waitUs: runQueueWaitUs(),
           rss: mem.rss,
           heapUsed: mem.heapUsed,
           clients: clientCount(compositor),
@@ -81,6 +85,20 @@ async function main(): Promise<void> {
     },
     { port },
   );
+}
+
+/**
+ * The event-loop thread's run-queue wait (/proc/thread-self/schedstat, second
+ * field, ns): on a shared machine it says how much CPU the server wanted and
+ * did not get, which its CPU time alone cannot show.
+ */
+export function runQueueWaitUs(): number {
+  try {
+    const f = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
+    return Number(f[1] ?? 0) / 1000;
+  } catch {
+    return 0;
+  }
 }
 
 /**

@@ -23,6 +23,8 @@ export interface SessionOptions {
   warmupS: number;
   /** Called about once a second during a window. */
   progress?: (line: string) => void;
+  /** Extra Node flags for the handoff server process (e.g. --cpu-prof). */
+  serverNodeFlags?: readonly string[];
 }
 
 /** What the compositor says about itself, from /metrics. */
@@ -49,6 +51,8 @@ export interface HandoffWindow {
   /** Server CPU (user + system, every thread) over the window, µs. */
   serverCpuUs: number;
   serverCpuPct: number;
+  /** The server's event loop waiting for a CPU it was not given, % of the window (a starved server, not a slow one). */
+  serverWaitPct: number;
   /** Frames the compositor presented (sum over clients). */
   presented: number;
   usPerFrame: number;
@@ -99,7 +103,7 @@ export class HandoffSession {
   private constructor(n: number, opts: SessionOptions) {
     this.n = n;
     this.opts = opts;
-    this.server = new Child('./server-handoff.ts', [String(REFRESH_HZ)], corePlan().server, ['--expose-gc']);
+    this.server = new Child('./server-handoff.ts', [String(REFRESH_HZ)], corePlan().server, ['--expose-gc', ...(opts.serverNodeFlags ?? [])]);
   }
 
   static async open(n: number, render: RenderSpec, opts: SessionOptions): Promise<HandoffSession> {
@@ -143,8 +147,11 @@ export class HandoffSession {
       if (this.opts.progress) {
         const s = await this.sampleServer();
         const pct = ((s.cpuUs - last.cpuUs) / ((s.atMs - last.atMs) * 1000)) * 100;
+        const wait = ((s.waitUs - last.waitUs) / ((s.atMs - last.atMs) * 1000)) * 100;
         last = s;
-        this.opts.progress(`${label}: ${((performance.now() - t0) / 1000).toFixed(0)}/${seconds} s, server ${pct.toFixed(0)}% of a core, ${s.clients} clients`);
+        this.opts.progress(
+          `${label}: ${((performance.now() - t0) / 1000).toFixed(0)}/${seconds} s, server ${pct.toFixed(0)}% of a core (+${wait.toFixed(0)}% waiting for it), ${s.clients} clients`,
+        );
       }
     }
     const [s1, m1, g1] = await Promise.all([this.sampleServer(), fetchMetrics(this.port), gensSample()]);
@@ -178,6 +185,7 @@ export class HandoffSession {
       seconds: wallS,
       serverCpuUs: cpuUs,
       serverCpuPct: (cpuUs / (wallS * 1e6)) * 100,
+      serverWaitPct: ((s1.waitUs - s0.waitUs) / (wallS * 1e6)) * 100,
       presented,
       usPerFrame: presented > 0 ? cpuUs / presented : Number.POSITIVE_INFINITY,
       fpsMin: min(fps),
